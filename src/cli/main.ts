@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
+// Entry point of the stockade command: finds the subcommand and hands it the remaining
+// arguments. Each subcommand lives in its own module, loaded only when it runs.
+
+import { EXIT } from './exit-codes.js';
+
+/** A subcommand module exports `run(argv)` resolving to the process exit code. */
+interface Command {
+  run(argv: string[]): Promise<number>;
+}
+
+// Add a line here when a subcommand module lands in this folder.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: { summary: 'check the manifests of a folder', load: () => load('validate') },
+  schema: { summary: 'print the JSON Schema of a kind', load: () => load('schema') },
+};
+
+function load(name: string): Promise<Command> {
+  return import(`./${name}.js`) as Promise<Command>;
+}
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: stockade <command> [options]', '', 'commands:', ...lines, ''].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    process.stderr.write(`stockade: unknown command '${name}'\n${usage()}`);
+    return EXIT.USAGE;
+  }
+
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (err) {
+    process.stderr.write(`stockade: command '${name}' is not available: ${String(err)}\n`);
+    return EXIT.SOFTWARE;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`stockade: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = EXIT.SOFTWARE;
+  },
+);
