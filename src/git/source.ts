@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The Git source the sync engine drives: a shallow, single-branch bare clone of the tracked
+// branch, manifests read from commit trees, ancestry for force-push detection, and status
+// commits on a separate branch. It never writes the tracked branch.
+
+import fs from 'node:fs';
+
+import git from 'isomorphic-git';
+
+import { GitOperationError } from '../errors/git-operation-error.js';
+import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import type { CommitInfo, GitSource } from '../run/ports.js';
+import { checkAncestry } from './ancestry.js';
+import { type CommandRunner, createCliTransport } from './cli-transport.js';
+import { countPacks, createGeneration, openLocalRepo, switchGeneration } from './local-repo.js';
+import { type GitCredentials, parseRemoteUrl, redactUrl } from './remote-url.js';
+import { type RenderStatus, writeStatusCommit } from './status-writer.js';
+import { listTreeFiles, readFiles } from './tree.js';
+import { createHttpTransport, type GitTransport, remoteRefOf } from './transport.js';
+
+/** Options of createGitSource. */
+export interface GitSourceOptions {
+  /** http(s) URL (userinfo allowed, moved out of the URL) or SSH URL (`ssh://`, `git@host:p`). */
+  url: string;
+  /** The tracked branch. */
+  branch: string;
+  /** Manifest folder inside the repository; '' or '.' for the root. */
+  path: string;
+  /** Folder under the state directory for the local clone. */
+  dir: string;
+  credentials?: GitCredentials;
+  /** Branch status commits go to; must differ from `branch`. */
+  statusBranch: string;
+  author: { name: string; email: string };
+  /** Deadline of each network operation. */
+  timeoutMs: number;
+  /** Bytes one fetch may receive over HTTP before it is aborted. */
+  maxPackBytes?: number;
+  logger?: Logger;
+  /** `auto` (default): isomorphic-git for http(s), the git client for SSH. */
+  transport?: 'auto' | 'http' | 'cli';
+  /** git binary for the CLI transport; defaults to FreeBSD's /usr/local/bin/git. */
+  gitPath?: string;
+  /** known_hosts the SSH client checks the server against; required for SSH URLs. */
+  knownHostsFile?: string;
+  identityFile?: string;
+  /** Pack files tolerated after a fetch before the clone is replaced; default 20. */
+  maxPacks?: number;
+  /** Commits isAncestor may deepen the clone by before answering "not an ancestor"; 1000. */
+  maxAncestryDepth?: number;
+  /** Regenerates STATUS.md from every node's file on each status write. */
+  renderStatus?: RenderStatus;
+  /** Status push attempts before GIT_PUSH_REJECTED; default 5. */
+  maxPushAttempts?: number;
+  /** Replaces process spawning in the CLI transport (tests). */
+  runner?: CommandRunner;
+}
+
+/** The Git source plus the path of the local repository, for diagnostics and tests. */
+export interface LocalGitSource extends GitSource {
+  /** The bare repository in use (a symlink into the current generation). */
+  gitdir(): Promise<string>;
+}
+
+/**
+ * Creates the Git source. Nothing touches the network or disk until the first call. Throws
+ * GIT_OPERATION_FAILED for an unusable configuration (status branch equal to the tracked
+ * branch, SSH without a known_hosts file, an unsupported URL).
+ */
+export function createGitSource(options: GitSourceOptions): LocalGitSource {
+  const logger = (options.logger ?? silentLogger).child({ step: 'git' });
+  const transport = selectTransport(options);
+  const { branch, dir } = options;
+  const maxPacks = options.maxPacks ?? 20;
+  const maxAncestryDepth = options.maxAncestryDepth ?? 1000;
+  const serialize = createMutex();
+  let opened: Promise<string> | undefined;
+  const gitdir = (): Promise<string> => (opened ??= openLocalRepo(dir, transport));
+
+  return {
+    gitdir,
+    fetch: () =>
+      serialize(async () => {
+        const started = Date.now();
+        const repo = await gitdir();
+        const tip = await fetchTip(repo);
+        const packs = await countPacks(repo);
+        const info = await readCommitInfo(repo, tip);
+        if (packs > maxPacks) {
+          await recloneFresh();
+          logger.info({ action: 'compact', commit: tip }, 'local clone replaced');
+        }
+        logger.debug({ action: 'fetch', commit: tip, durationMs: Date.now() - started }, 'fetched');
+        return info;
+      }),
+    readTree: (oid) =>
+      serialize(async () => {
+        const repo = await gitdir();
+        const cache = {};
+        const files = await listTreeFiles({ gitdir: repo, oid, folder: options.path, cache });
+        return readFiles(repo, files, cache);
+      }),
+    isAncestor: (ancestor, descendant) => serialize(() => resolveAncestry(ancestor, descendant)),
+    writeStatus: (files, message) =>
+      serialize(async () =>
+        writeStatusCommit({
+          gitdir: await gitdir(),
+          transport,
+          branch: options.statusBranch,
+          files,
+          message,
+          author: options.author,
+          logger,
+          ...(options.renderStatus === undefined ? {} : { render: options.renderStatus }),
+          ...(options.maxPushAttempts === undefined
+            ? {}
+            : { maxAttempts: options.maxPushAttempts }),
+        }),
+      ),
+  };
+
+  /** The remote tip, fetched only when the local clone does not have it yet. */
+  async function fetchTip(repo: string): Promise<string> {
+    const remoteTip = await transport.lsRemote(branch);
+    if (remoteTip === undefined) {
+      throw missingBranch();
+    }
+    if (
+      remoteTip === (await resolveLocalRef(repo, remoteRefOf(branch))) &&
+      (await hasCommit(repo, remoteTip))
+    ) {
+      return remoteTip;
+    }
+
+    const fetched = await transport.fetchBranch(repo, branch, { depth: 1 });
+    if (fetched === undefined) {
+      throw missingBranch();
+    }
+    return fetched;
+  }
+
+  /** Fetches the tracked branch into a new generation and switches to it. */
+  async function recloneFresh(): Promise<void> {
+    const generation = await createGeneration(dir, transport);
+    const tip = await transport.fetchBranch(generation, branch, { depth: 1 });
+    if (tip === undefined) {
+      throw missingBranch();
+    }
+    await switchGeneration(dir, generation);
+  }
+
+  /** Walks the local history, deepening the clone while the answer is unknown. */
+  async function resolveAncestry(ancestor: string, descendant: string): Promise<boolean> {
+    const repo = await gitdir();
+    let deepened = 0;
+    let step = 50;
+    for (;;) {
+      const answer = await checkAncestry({ gitdir: repo, ancestor, descendant, cache: {} });
+      if (answer !== 'unknown') {
+        return answer === 'yes';
+      }
+      if (deepened >= maxAncestryDepth) {
+        logger.warn(
+          { commit: descendant, action: 'ancestry', step: `deepened ${deepened}` },
+          'ancestry unknown, treated as not an ancestor',
+        );
+        return false;
+      }
+
+      step = Math.min(step, maxAncestryDepth - deepened);
+      await transport.fetchBranch(repo, branch, { depth: step, deepen: true });
+      deepened += step;
+      step *= 4;
+    }
+  }
+
+  function missingBranch(): GitRefNotFoundError {
+    const url = redactUrl(parseRemoteUrl(options.url).url);
+    return new GitRefNotFoundError(`branch '${branch}' not found on '${url}'`, { url, branch });
+  }
+}
+
+/** Picks the transport and validates the settings it needs. */
+function selectTransport(options: GitSourceOptions): GitTransport {
+  const remote = parseRemoteUrl(options.url);
+  const url = remote.url;
+  if (options.statusBranch === options.branch) {
+    throw new GitOperationError(
+      `status branch '${options.statusBranch}' must differ from the tracked branch`,
+      { operation: 'configure', branch: options.branch, statusBranch: options.statusBranch },
+    );
+  }
+
+  const common = {
+    url,
+    credentials: options.credentials ?? remote.credentials,
+    timeoutMs: options.timeoutMs,
+    ...(options.maxPackBytes === undefined ? {} : { maxPackBytes: options.maxPackBytes }),
+  };
+  const kind = options.transport ?? 'auto';
+  if (kind === 'http' || (kind === 'auto' && remote.protocol === 'http')) {
+    if (remote.protocol !== 'http') {
+      throw new GitOperationError(`the http transport cannot reach '${url}'`, {
+        operation: 'configure',
+        url,
+      });
+    }
+    return createHttpTransport(common);
+  }
+
+  if (remote.protocol === 'ssh' && options.knownHostsFile === undefined) {
+    throw new GitOperationError(`SSH remote '${url}' needs a known_hosts file`, {
+      operation: 'configure',
+      url,
+    });
+  }
+  return createCliTransport({
+    ...common,
+    gitPath: options.gitPath ?? '/usr/local/bin/git',
+    ...(options.knownHostsFile === undefined ? {} : { knownHostsFile: options.knownHostsFile }),
+    ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }),
+    ...(options.runner === undefined ? {} : { runner: options.runner }),
+  });
+}
+
+async function readCommitInfo(gitdir: string, oid: string): Promise<CommitInfo> {
+  const { commit } = await git.readCommit({ fs, gitdir, oid });
+  return {
+    oid,
+    message: commit.message,
+    author: `${commit.author.name} <${commit.author.email}>`,
+    timestamp: commit.committer.timestamp,
+  };
+}
+
+async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
+  try {
+    await git.readCommit({ fs, gitdir, oid });
+    return true;
+  } catch {
+    // Missing or unreadable: either way the commit must be fetched again.
+    return false;
+  }
+}
+
+/** The local tip of the tracked branch, undefined before the first fetch. */
+async function resolveLocalRef(gitdir: string, ref: string): Promise<string | undefined> {
+  try {
+    return await git.resolveRef({ fs, gitdir, ref });
+  } catch {
+    // No such ref yet: the first fetch has not run or a compaction just replaced the clone.
+    return undefined;
+  }
+}
+
+/** A promise chain that runs one task at a time, in call order. */
+function createMutex(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const result = tail.then(task, task);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Reading files straight out of a commit's tree and building trees from files, in a bare
+// repository: there is never a working tree or an index to corrupt.
+
+import fs from 'node:fs';
+
+import git, { Errors, type TreeEntry } from 'isomorphic-git';
+
+import { GitPathNotFoundError } from '../errors/git-path-not-found-error.js';
+import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
+
+/** A file in a tree: its mode and blob id. */
+export interface TreeFile {
+  mode: string;
+  oid: string;
+}
+
+/**
+ * Lists every regular file under `folder` of commit `oid`, keyed by path relative to `folder`.
+ * Symlinks and submodules are left out: a manifest must be content of this repository.
+ * Throws GIT_PATH_NOT_FOUND when `folder` is missing or is not a directory.
+ */
+export async function listTreeFiles(options: {
+  gitdir: string;
+  oid: string;
+  folder: string;
+  cache: object;
+}): Promise<Map<string, TreeFile>> {
+  const { gitdir, oid, cache } = options;
+  const folder = normalizeFolder(options.folder);
+  let rootTree: string;
+  try {
+    rootTree = (await git.readCommit({ fs, gitdir, oid, cache })).commit.tree;
+  } catch (err) {
+    throw asMissingCommit(err, oid);
+  }
+
+  const files = new Map<string, TreeFile>();
+  let start: TreeEntry[];
+  try {
+    const tree = await git.readTree({
+      fs,
+      gitdir,
+      oid: rootTree,
+      cache,
+      ...(folder === '' ? {} : { filepath: folder }),
+    });
+    start = tree.tree;
+  } catch (err) {
+    if (err instanceof Errors.NotFoundError || err instanceof Errors.ObjectTypeError) {
+      throw new GitPathNotFoundError(`path '${folder}' not found in commit ${oid}`, {
+        commit: oid,
+        path: folder,
+      });
+    }
+    throw err;
+  }
+  await collect(gitdir, start, '', files, cache);
+  return files;
+}
+
+/** Reads the blobs of `files` into memory with one shared cache. */
+export async function readFiles(
+  gitdir: string,
+  files: Map<string, TreeFile>,
+  cache: object,
+): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const [name, file] of files) {
+    const { blob } = await git.readBlob({ fs, gitdir, oid: file.oid, cache });
+    out.set(name, blob);
+  }
+  return out;
+}
+
+/**
+ * Writes a tree (and its subtrees) holding exactly `files`, keyed by slash-separated path, and
+ * resolves with the root tree id. Blobs must already exist.
+ */
+export async function writeTreeFromFiles(
+  gitdir: string,
+  files: Map<string, TreeFile>,
+): Promise<string> {
+  const root: Folder = { files: new Map(), folders: new Map() };
+  for (const [name, file] of files) {
+    const parts = name.split('/');
+    const base = parts.pop() ?? name;
+    let folder = root;
+    for (const part of parts) {
+      let next = folder.folders.get(part);
+      if (next === undefined) {
+        next = { files: new Map(), folders: new Map() };
+        folder.folders.set(part, next);
+      }
+      folder = next;
+    }
+    folder.files.set(base, file);
+  }
+  return writeFolder(gitdir, root);
+}
+
+interface Folder {
+  files: Map<string, TreeFile>;
+  folders: Map<string, Folder>;
+}
+
+async function writeFolder(gitdir: string, folder: Folder): Promise<string> {
+  const entries: TreeEntry[] = [];
+  for (const [path, file] of folder.files) {
+    entries.push({ mode: file.mode, path, oid: file.oid, type: 'blob' });
+  }
+  for (const [path, child] of folder.folders) {
+    entries.push({ mode: '040000', path, oid: await writeFolder(gitdir, child), type: 'tree' });
+  }
+  return git.writeTree({ fs, gitdir, tree: entries });
+}
+
+/** Walks `entries` depth-first, adding regular files under `prefix`. */
+async function collect(
+  gitdir: string,
+  entries: TreeEntry[],
+  prefix: string,
+  files: Map<string, TreeFile>,
+  cache: object,
+): Promise<void> {
+  for (const entry of entries) {
+    const name = prefix === '' ? entry.path : `${prefix}/${entry.path}`;
+    if (entry.type === 'tree') {
+      const { tree } = await git.readTree({ fs, gitdir, oid: entry.oid, cache });
+      await collect(gitdir, tree, name, files, cache);
+    } else if (entry.type === 'blob' && (entry.mode === '100644' || entry.mode === '100755')) {
+      files.set(name, { mode: entry.mode, oid: entry.oid });
+    }
+  }
+}
+
+/** `folder` without leading `./`, surrounding slashes or a lone dot. */
+function normalizeFolder(folder: string): string {
+  return folder
+    .replace(/^(\.\/)+/, '')
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/^\.$/, '');
+}
+
+function asMissingCommit(err: unknown, oid: string): unknown {
+  if (err instanceof Errors.NotFoundError || err instanceof Errors.ObjectTypeError) {
+    return new GitRefNotFoundError(`commit ${oid} is not in the local clone`, { commit: oid });
+  }
+  return err;
+}
