@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Compiles one jail replica into its JailNode: root dataset, interfaces with their allocated
+// addresses, mounts, files, limits, environment and the hash of the fields that force a
+// replacement when they change. Pure.
+
+import type { NodeConfig } from '../config/types.js';
+import type { NetworkDoc, Resources } from '../manifest/types.js';
+import { TopologyError } from '../errors/topology-error.js';
+import type { NetworkAddressing } from './allocate.js';
+import { hashHex, stableStringify } from './hash.js';
+import { bridgeName, epairDescription, epairName, loopbackName } from './iface-names.js';
+import { HOSTS_PATH, renderHostsFile, resolveFile } from './jail-files.js';
+import { compareText } from './pf-rules.js';
+import type { Replica } from './placement.js';
+import { parseSize } from './sizes.js';
+import type {
+  DatasetNode,
+  HostEntry,
+  ImageBuild,
+  JailFile,
+  JailInterface,
+  JailMount,
+  JailNode,
+  RctlRule,
+} from './types.js';
+
+/** Everything compileJail needs besides the replica itself. */
+export interface JailContext {
+  root: string;
+  mountPrefix: string;
+  config: NodeConfig;
+  image: ImageBuild;
+  networks: Map<string, NetworkDoc>;
+  addressing: Map<string, NetworkAddressing>;
+  /** Datasets compiled so far, volumes among them. */
+  volumes: Record<string, DatasetNode>;
+  hosts: HostEntry[];
+  repositoryFiles: Record<string, Uint8Array>;
+  /** Jail manifest name to the names of its replicas on this node. */
+  replicaNames: Map<string, string[]>;
+}
+
+/** Fields whose change forces a replacement; their hash is stored as `stockade:spec`. */
+export const IMMUTABLE_FIELDS = [
+  'image',
+  'dataset',
+  'vnet',
+  'hostname',
+  'params',
+  'command',
+  'env',
+  'interfaces',
+  'mounts',
+] as const;
+
+/** Compiles one replica placed on this node. */
+export function compileJail(replica: Replica, context: JailContext): JailNode {
+  const { doc, name } = replica;
+  const spec = doc.spec;
+  const dataset = `${context.root}/jails/${name}`;
+  const path = `${context.mountPrefix}${dataset}`;
+  const hostname = spec.hostname ?? name;
+  const interfaces = (spec.networks ?? []).map((ref) => compileInterface(name, ref.name, context));
+  const firstAddress =
+    interfaces[0] === undefined ? undefined : interfaces[0].address.split('/')[0];
+
+  const env: Record<string, string> = { ...spec.env, STOCKADE_JAIL_NAME: name };
+  if (firstAddress !== undefined) env['STOCKADE_JAIL_IP'] = firstAddress;
+
+  const files = (spec.files ?? []).map((f) => resolveFile(f, context.repositoryFiles, name));
+  if (!files.some((f) => f.path === HOSTS_PATH)) {
+    files.push(renderHostsFile(hostname, firstAddress, context.hosts));
+  }
+
+  const jail: Omit<JailNode, 'specHash'> = {
+    name,
+    manifest: doc.metadata.name,
+    replica: replica.index,
+    dataset,
+    path,
+    image: `${context.image.dataset}@ready`,
+    hostname,
+    vnet: interfaces.some((i) => i.mode === 'vnet'),
+    params: compileParams(spec.parameters),
+    command: [...spec.command],
+    env: sortRecord(env),
+    interfaces,
+    mounts: (spec.volumes ?? []).map((m) => compileMount(name, path, m, context)),
+    files: sortFiles(files),
+    rctl: compileRctl(spec.resources),
+    ...(spec.resources?.cpuset === undefined ? {} : { cpuset: spec.resources.cpuset }),
+    dependsOn: (spec.dependsOn ?? [])
+      .flatMap((d) => context.replicaNames.get(d) ?? [])
+      .sort(compareText),
+    running: true,
+    selfHeal: spec.selfHeal ?? context.config.selfHeal,
+    labels: { ...doc.metadata.labels },
+  };
+  return { ...jail, specHash: hashSpec(jail) };
+}
+
+/** Hash of a jail's immutable fields: equal hashes mean no replacement is needed. */
+export function hashSpec(jail: Omit<JailNode, 'specHash'>): string {
+  const fields: Record<string, unknown> = {};
+  for (const field of IMMUTABLE_FIELDS) fields[field] = jail[field];
+  return hashHex(stableStringify(fields), 12);
+}
+
+/** rctl rules in a fixed order, amounts as `rctl` prints them without -h. */
+export function compileRctl(resources: Resources | undefined): RctlRule[] {
+  if (resources === undefined) return [];
+
+  const rules: RctlRule[] = [];
+  const add = (resource: string, action: string, amount: string | undefined): void => {
+    if (amount !== undefined) rules.push({ resource, action, amount });
+  };
+  add('memoryuse', 'deny', bytes(resources.memory));
+  add(
+    'pcpu',
+    'deny',
+    resources.pcpu === undefined ? undefined : String(parseInt(resources.pcpu, 10)),
+  );
+  add('maxproc', 'deny', resources.maxproc?.toString());
+  add('openfiles', 'deny', resources.openfiles?.toString());
+  add('readbps', 'throttle', bytes(resources.readbps));
+  add('writebps', 'throttle', bytes(resources.writebps));
+  return rules;
+}
+
+/** Throws UNKNOWN_REFERENCE naming the missing object and who asked for it. */
+export function requireRef<T>(value: T | undefined, kind: string, name: string, owner: string): T {
+  if (value !== undefined) return value;
+
+  throw new TopologyError(
+    'UNKNOWN_REFERENCE',
+    `${kind} '${name}' referenced by '${owner}' ` + 'does not exist',
+    { kind, name, owner },
+  );
+}
+
+function compileInterface(jail: string, network: string, context: JailContext): JailInterface {
+  const doc = requireRef(context.networks.get(network), 'Network', network, jail);
+  const addressing = context.addressing.get(network) as NetworkAddressing;
+  const address = addressing.addresses.get(jail) as string;
+  const vnet = doc.spec.mode === 'vnet';
+  return {
+    network,
+    mode: doc.spec.mode,
+    ...(vnet ? { epair: epairName(jail, network) } : {}),
+    netif: vnet ? bridgeName(network) : loopbackName(network),
+    address: `${address}/${addressing.prefix.length}`,
+    ...(vnet ? { gateway: addressing.gateway } : {}),
+    description: epairDescription(jail, network),
+  };
+}
+
+function compileMount(
+  jail: string,
+  path: string,
+  mount: { name: string; mountPath: string; readOnly?: boolean },
+  context: JailContext,
+): JailMount {
+  const dataset = `${context.root}/volumes/${mount.name}`;
+  requireRef(context.volumes[dataset], 'Volume', mount.name, jail);
+  return {
+    volume: mount.name,
+    source: `${context.mountPrefix}${dataset}`,
+    target: `${path}${mount.mountPath}`,
+    readonly: mount.readOnly === true,
+  };
+}
+
+function compileParams(
+  parameters: Record<string, string | number | boolean> | undefined,
+): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parameters ?? {})) params[key] = String(value);
+  return sortRecord(params);
+}
+
+function bytes(size: string | undefined): string | undefined {
+  return size === undefined ? undefined : parseSize(size).toString();
+}
+
+function sortFiles(files: JailFile[]): JailFile[] {
+  return files.sort((a, b) => compareText(a.path, b.path));
+}
+
+function sortRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
+}
