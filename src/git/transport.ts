@@ -63,7 +63,11 @@ export function createHttpTransport(options: TransportOptions): GitTransport {
     });
 
   return {
-    init: (gitdir) => git.init({ fs, gitdir, bare: true, defaultBranch: 'main' }),
+    init: async (gitdir) => {
+      await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+      // isomorphic-git maps fetched refs through the remote's refspec; the URL has no userinfo.
+      await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
+    },
     lsRemote: (branch) =>
       run('ls-remote', maxPackBytes, async (http) => {
         const refs = await git.listServerRefs({
