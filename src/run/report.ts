@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The typed outcome of one run: what the engine returns, what `stockade status` prints and what
+// the status file is rendered from. Pure data.
+
+import type { Phase, Reason, RunResultKind } from '../status/reasons.js';
+import type { CommitInfo } from './ports.js';
+
+/** An error as the status shows it; manifest errors carry their position. */
+export interface ReportedError {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  path?: string;
+  /** Plan step id, for apply failures. */
+  step?: string;
+  /** Shell-readable command that failed, when a host command did. */
+  command?: string;
+}
+
+/** One jail as the run last saw it. */
+export interface JailReport {
+  name: string;
+  manifest: string;
+  state: 'running' | 'stopped' | 'missing' | 'failed' | 'blocked';
+  jid?: number;
+  health: 'healthy' | 'unhealthy' | 'none' | 'unknown';
+}
+
+/** Counts of the plan that was applied or refused. */
+export interface PlanReport {
+  create: number;
+  change: number;
+  destroy: number;
+  replace: number;
+  steps: number;
+  warnings: string[];
+}
+
+/** Everything one run did; `commit` is the commit it worked on, `applied` what the host runs. */
+export interface RunReport {
+  result: RunResultKind;
+  reason: Reason;
+  message: string;
+  commit?: CommitInfo;
+  applied?: string;
+  pinned: boolean;
+  phase: Phase;
+  plan?: PlanReport;
+  failedStep?: string;
+  errors: ReportedError[];
+  warnings: string[];
+  jails: JailReport[];
+  rollbackPoint?: string;
+  rollbackPoints: string[];
+  /** Set when the run found a journal left by a run that did not finish. */
+  recovered?: { commit: string; phase: Phase; rollbackPoint?: string };
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
