@@ -63,34 +63,33 @@ export async function unmountUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * Ids of processes whose root, cwd or program lies under `dir`. This process and its ancestors
- * are left out: the shell that runs `testhost down` from inside the pool must survive it.
+ * Ids of processes whose root, cwd or program lies under `dir`, or whose environment holds one
+ * of `markers` (`NAME=value`). This process and its ancestors are left out: the shell that
+ * runs `testhost down` from inside the pool must survive it.
  */
-export async function processesUnder(dir: string): Promise<number[]> {
+export async function processesUnder(dir: string, markers: string[] = []): Promise<number[]> {
   const spared = await ancestorsOfSelf();
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || spared.has(pid)) continue;
 
-    for (const link of ['root', 'cwd', 'exe']) {
-      const target = await readlink(`/proc/${pid}/${link}`).catch(() => undefined);
-      if (target !== undefined && target !== '/' && isInside(target, dir)) {
-        found.push(pid);
-        break;
-      }
-    }
+    if ((await isRootedUnder(pid, dir)) || (await hasMarker(pid, markers))) found.push(pid);
   }
   return found;
 }
 
 /**
- * Kills (SIGKILL) every process under `dir` and waits until they are gone, for up to
+ * Kills (SIGKILL) every process processesUnder finds and waits until they are gone, for up to
  * `timeoutMs`. Returns the ids that were still alive at the end.
  */
-export async function killProcessesUnder(dir: string, timeoutMs = 10_000): Promise<number[]> {
+export async function killProcessesUnder(
+  dir: string,
+  markers: string[] = [],
+  timeoutMs = 10_000,
+): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
-  let alive = await processesUnder(dir);
+  let alive = await processesUnder(dir, markers);
   while (alive.length > 0 && Date.now() < deadline) {
     for (const pid of alive) {
       try {
@@ -100,7 +99,7 @@ export async function killProcessesUnder(dir: string, timeoutMs = 10_000): Promi
       }
     }
     await sleep(100);
-    alive = await processesUnder(dir);
+    alive = await processesUnder(dir, markers);
   }
   return alive;
 }
@@ -117,6 +116,21 @@ export async function isProcessAlive(pid: number): Promise<boolean> {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function isRootedUnder(pid: number, dir: string): Promise<boolean> {
+  for (const link of ['root', 'cwd', 'exe']) {
+    const target = await readlink(`/proc/${pid}/${link}`).catch(() => undefined);
+    if (target !== undefined && target !== '/' && isInside(target, dir)) return true;
+  }
+  return false;
+}
+
+async function hasMarker(pid: number, markers: string[]): Promise<boolean> {
+  if (markers.length === 0) return false;
+  const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+  const vars = environ.split('\0');
+  return markers.some((marker) => vars.includes(marker));
 }
 
 async function ancestorsOfSelf(): Promise<Set<number>> {

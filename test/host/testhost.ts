@@ -33,6 +33,8 @@ export interface StartTestHostOptions {
   externalAddress?: string;
   /** Where built release archives are cached; `.testhost/cache/releases` by default. */
   releaseCacheDir?: string;
+  /** Simulator entry points by tool, instead of those the simulator's index names. */
+  simulators?: Partial<Record<ToolName, string>>;
   /** Fails on purpose right after this phase, so tests can check the cleanup. */
   failAfter?: StartPhase;
 }
@@ -76,6 +78,9 @@ export interface TestHost extends TestHostRecord {
   /** Tears everything down; safe to call more than once. */
   stop(): Promise<void>;
 }
+
+/** The variable the simulator sets, to its state folder, in every simulated jail process. */
+export const SIM_HOST_MARKER = 'STOCKADE_SIM_HOST';
 
 /** The tools the simulator provides when its index does not say otherwise. */
 export const DEFAULT_SIMULATED_TOOLS: readonly ToolName[] = [
@@ -178,7 +183,10 @@ export async function teardownTestHost(
   };
 
   await step(async () => {
-    const survivors = await killProcessesUnder(record.tempDir);
+    // The simulator marks each jail process with its state folder, which finds those that
+    // left the jail's root folder too.
+    const markers = record.stateDir === undefined ? [] : [`${SIM_HOST_MARKER}=${record.stateDir}`];
+    const survivors = await killProcessesUnder(record.tempDir, markers);
     if (survivors.length > 0) throw teardownError('processes survived SIGKILL', { survivors });
   });
   await step(() => unmountUnder(record.tempDir));
@@ -234,7 +242,11 @@ async function layOutHost(
     STOCKADE_SIM_EXTIF: externalInterface,
     STOCKADE_SIM_EXTADDR: options.externalAddress ?? '127.0.0.1',
   };
-  const tools = await writeWrappers(binDir, systemTools, simEnv);
+  const simulators = await findSimulators();
+  for (const [tool, entry] of Object.entries(options.simulators ?? {})) {
+    simulators.set(tool as ToolName, entry);
+  }
+  const tools = await writeWrappers(binDir, systemTools, simulators, simEnv);
   return {
     tempDir,
     pool,
@@ -252,15 +264,16 @@ async function layOutHost(
 
 /**
  * One `#!/bin/sh` wrapper per simulated tool plus zfs and zpool, which exec the real ones.
- * The simulator wrappers default the STOCKADE_SIM_* variables to this host's, so a program
- * that runs them by absolute path with its own environment still reaches the right state.
+ * The simulator wrappers set the STOCKADE_SIM_* variables to this host's themselves, so a
+ * program that runs them by absolute path reaches this host's state whatever its environment
+ * says (a shell may still hold another test host's exports).
  */
 async function writeWrappers(
   binDir: string,
   systemTools: SystemTools,
+  simulators: Map<ToolName, string>,
   simEnv: Record<string, string>,
 ): Promise<Record<ToolName, string>> {
-  const simulators = await findSimulators();
   const missing = [...simulators].filter(([, file]) => !existsSync(file));
   if (missing.length > 0) {
     throw new TestHostError(
@@ -270,8 +283,8 @@ async function writeWrappers(
     );
   }
 
-  const defaults = Object.entries(simEnv).map(
-    ([name, value]) => `[ -n "\${${name}-}" ] || ${name}=${shellQuote(value)}; export ${name}\n`,
+  const exports = Object.entries(simEnv).map(
+    ([name, value]) => `${name}=${shellQuote(value)}; export ${name}\n`,
   );
   const tools: Partial<Record<ToolName, string>> = {
     tar: systemTools.tar,
@@ -285,7 +298,7 @@ async function writeWrappers(
   };
   for (const [tool, entry] of simulators) {
     const node = shellQuote(process.execPath);
-    await write(tool, `${defaults.join('')}exec ${node} ${shellQuote(entry)} "$@"\n`);
+    await write(tool, `${exports.join('')}exec ${node} ${shellQuote(entry)} "$@"\n`);
   }
   await write('zfs', `exec ${shellQuote(systemTools.zfs)} "$@"\n`);
   await write('zpool', `exec ${shellQuote(systemTools.zpool)} "$@"\n`);
