@@ -19,6 +19,13 @@ export const rollbackPointStep: Step = {
     const { root } = ctx.deps.config.zfs;
     const trees = rollbackDatasets(root);
     const existing = [trees.jails, trees.volumes].filter((d) => ctx.observed!.topology.datasets[d]);
+    // Resuming the same commit after a crash: its rollback point still holds the state before it.
+    const earlier = ctx.recovered?.commit === ctx.commit!.oid ? ctx.recovered.rollbackPoint : undefined;
+    if (earlier !== undefined) {
+      ctx.rollbackPoint = earlier;
+      await writeJournal(ctx);
+      return undefined;
+    }
     // On a fresh host neither tree exists yet and there is nothing to roll back to.
     if (existing.length === 0) {
       await writeJournal(ctx);

@@ -140,7 +140,10 @@ export const planStep: Step = {
     ctx.warnings.push(...ctx.plan.warnings);
     ctx.drift = ctx.applied?.commit.oid === ctx.commit!.oid;
 
-    if (ctx.plan.steps.length === 0) {
+    // A run that died after its apply still owes the health gate and the record.
+    const unfinished =
+      ctx.recovered?.commit === ctx.commit!.oid && ['apply', 'health'].includes(ctx.recovered.phase);
+    if (ctx.plan.steps.length === 0 && !unfinished) {
       return { result: 'NoChange', reason: ctx.pinned ? REASONS.Pinned : REASONS.UpToDate, message: 'host matches the commit', converged: true };
     }
     if (ctx.drift && !selfHeal) {

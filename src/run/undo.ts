@@ -46,7 +46,7 @@ export async function undoApply(
     });
     const restoreFailure = waves.failed[0];
     if (restoreFailure !== undefined) throw restoreFailure.error;
-    await destroyNewVolumes(ctx, previous);
+    await destroyNewDatasets(ctx, previous);
   } catch (err) {
     ctx.log.error({ err }, 'rollback failed');
     return {
@@ -91,27 +91,35 @@ export function volumesWritten(ctx: RunContext): string[] {
 }
 
 /**
- * Volume datasets the failed apply created and the previous commit does not have. They hold
- * nothing older than the failed commit, so they are the one case where the undo destroys a
- * volume; any other volume the previous commit lacks is retained as usual.
+ * Datasets the failed apply created (jail roots, volumes) that the previous commit does not
+ * have and the restore left behind. They hold nothing older than the failed commit, so this is
+ * the one case where an undo destroys a volume; any other volume the previous commit lacks is
+ * retained as usual. Children go before parents.
  */
-async function destroyNewVolumes(ctx: RunContext, previous: Topology): Promise<void> {
-  for (const id of ctx.completedSteps) {
-    const step = ctx.plan?.steps.find((s) => s.id === id);
-    if (step?.action.type !== 'dataset.create' || step.action.dataset.role !== 'volume') continue;
-    const name = step.action.dataset.name;
-    if (previous.datasets[name] !== undefined) continue;
+async function destroyNewDatasets(ctx: RunContext, previous: Topology): Promise<void> {
+  const observed = await withDeadline(ctx.deps.host.observe(), hostBudget(ctx), 'observe');
+  const created = ctx.completedSteps.flatMap((id) => {
+    const action = ctx.plan?.steps.find((s) => s.id === id)?.action;
+    const isCreate = action?.type === 'dataset.create' || action?.type === 'dataset.clone';
+    return isCreate ? [action.dataset.name] : [];
+  });
+  const leftovers = created
+    .filter((name) => previous.datasets[name] === undefined && observed.topology.datasets[name])
+    .sort((a, b) => b.length - a.length || a.localeCompare(b));
+  for (const name of leftovers) {
     const destroy: PlanStep = {
-      ...step,
       id: `dataset.destroy:${name}`,
       action: { type: 'dataset.destroy', name },
+      target: name,
+      resource: 'dataset',
       symbol: '-',
       reason: { kind: 'removed' },
       dependsOn: [],
+      wave: 0,
       destructive: true,
     };
     await withDeadline(ctx.deps.host.applyStep(destroy), hostBudget(ctx), destroy.id);
-    ctx.log.info({ dataset: name }, 'volume of the failed commit destroyed');
+    ctx.log.info({ dataset: name }, 'dataset of the failed commit destroyed');
   }
 }
 
