@@ -9,6 +9,7 @@ import { StockadeError } from './stockade-error.js';
 export type RefusalReason =
   | 'DATASET_IN_USE'
   | 'DATASET_HAS_CLONES'
+  | 'SNAPSHOT_MISSING'
   | 'UNSAFE_PATH'
   | 'JAIL_INSTANCE_CHANGED'
   | 'FOREIGN_OBJECT'

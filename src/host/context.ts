@@ -11,9 +11,13 @@ export interface HostContext {
   root: string;
   /** Directory for Stockade's own records (pf anchor contents). */
   stateDir: string;
+  /** Parent pf anchor Stockade loads its anchors under, e.g. stockade. */
+  anchor: string;
   /** Release archives by release name. */
   releases: Record<string, string>;
   logger: Logger;
+  /** Pause between checks while a removed jail is still dying. */
+  pollDelayMs: number;
 }
 
 /** Dataset that holds a jail's root under the layout of DESIGN.md. */

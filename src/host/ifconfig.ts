@@ -27,7 +27,14 @@ export function parseIfconfig(text: string): InterfaceInfo[] {
   for (const line of text.split('\n')) {
     const header = /^(\S+): flags=[0-9a-fA-F]+<([^>]*)>/.exec(line);
     if (header !== null) {
-      current = { name: header[1] ?? '', flags: splitFlags(header[2] ?? ''), inet: [], inet6: [], members: [], groups: [] };
+      current = {
+        name: header[1] ?? '',
+        flags: splitFlags(header[2] ?? ''),
+        inet: [],
+        inet6: [],
+        members: [],
+        groups: [],
+      };
       result.push(current);
       continue;
     }
@@ -91,7 +98,10 @@ export async function listInterfaces(ctx: HostContext): Promise<InterfaceInfo[]>
 }
 
 /** One interface, or undefined when it does not exist. */
-export async function showInterface(ctx: HostContext, name: string): Promise<InterfaceInfo | undefined> {
+export async function showInterface(
+  ctx: HostContext,
+  name: string,
+): Promise<InterfaceInfo | undefined> {
   try {
     const { stdout } = await ctx.runner.run('ifconfig', [name]);
     return parseIfconfig(stdout)[0];
@@ -104,7 +114,10 @@ export async function showInterface(ctx: HostContext, name: string): Promise<Int
 }
 
 /** `ifconfig KIND create`; resolves with the name the kernel chose (printed on stdout). */
-export async function createClone(ctx: HostContext, kind: 'epair' | 'bridge' | 'lo'): Promise<string> {
+export async function createClone(
+  ctx: HostContext,
+  kind: 'epair' | 'bridge' | 'lo',
+): Promise<string> {
   const { stdout } = await ctx.runner.run('ifconfig', [kind, 'create']);
   const name = stdout.trim();
   if (name === '') {

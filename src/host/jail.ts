@@ -107,7 +107,6 @@ export function jexec(
 /** True for jls/jail/jexec's `jail "X" not found` error. */
 export function isNotFound(err: unknown): boolean {
   return (
-    hasCode(err, 'HOST_COMMAND_FAILED') &&
-    /not found/.test((err as HostCommandError).stderrTail)
+    hasCode(err, 'HOST_COMMAND_FAILED') && /not found/.test((err as HostCommandError).stderrTail)
   );
 }

@@ -32,7 +32,9 @@ export function parseMountP(text: string): MountEntry[] {
 
 /** Decodes strvis(3) octal escapes (`\040` for a space) of fstab fields. */
 export function decodeFstab(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+    String.fromCharCode(Number.parseInt(octal, 8)),
+  );
 }
 
 /** Every mounted file system. */
@@ -48,7 +50,13 @@ export async function mountNullfs(
   target: string,
   readonly: boolean,
 ): Promise<void> {
-  await ctx.runner.run('mount', ['-t', 'nullfs', ...(readonly ? ['-o', 'ro'] : []), source, target]);
+  await ctx.runner.run('mount', [
+    '-t',
+    'nullfs',
+    ...(readonly ? ['-o', 'ro'] : []),
+    source,
+    target,
+  ]);
 }
 
 /** `umount TARGET`. */

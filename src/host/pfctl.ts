@@ -72,7 +72,11 @@ export async function flushAnchor(ctx: HostContext, anchor: string): Promise<voi
 }
 
 /** Addresses of a table; empty when the table does not exist. */
-export async function showTable(ctx: HostContext, anchor: string, table: string): Promise<string[] | undefined> {
+export async function showTable(
+  ctx: HostContext,
+  anchor: string,
+  table: string,
+): Promise<string[] | undefined> {
   try {
     const { stdout } = await ctx.runner.run('pfctl', ['-a', anchor, '-t', table, '-T', 'show']);
     return parseTable(stdout);

@@ -30,7 +30,10 @@ export function parseRctl(text: string): RctlEntry[] {
 }
 
 /** The rule text rctl takes and prints: `jail:NAME:resource:action=amount`. */
-export function formatJailRule(jail: string, rule: { resource: string; action: string; amount: string }): string {
+export function formatJailRule(
+  jail: string,
+  rule: { resource: string; action: string; amount: string },
+): string {
   return `jail:${jail}:${rule.resource}:${rule.action}=${rule.amount}`;
 }
 

@@ -4,6 +4,10 @@
 import type { HostContext } from './context.js';
 
 /** `tar -xf ARCHIVE -C DIR`; preserves the archive's modes and owners when run as root. */
-export async function extractArchive(ctx: HostContext, archive: string, dir: string): Promise<void> {
+export async function extractArchive(
+  ctx: HostContext,
+  archive: string,
+  dir: string,
+): Promise<void> {
   await ctx.runner.run('tar', ['-xf', archive, '-C', dir]);
 }

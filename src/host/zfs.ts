@@ -61,7 +61,12 @@ export async function getProperties(
   const args = ['get', '-H', '-p', '-o', 'name,property,value,source'];
   const recursive = options.recursive === true ? ['-r'] : [];
   try {
-    const { stdout } = await ctx.runner.run('zfs', [...args, ...recursive, properties.join(','), target]);
+    const { stdout } = await ctx.runner.run('zfs', [
+      ...args,
+      ...recursive,
+      properties.join(','),
+      target,
+    ]);
     return parseZfsGet(stdout);
   } catch (err) {
     if (isMissingDataset(err)) {
@@ -109,7 +114,11 @@ export async function snapshot(
   names: string[],
   options: { recursive?: boolean } = {},
 ): Promise<void> {
-  await ctx.runner.run('zfs', ['snapshot', ...(options.recursive === true ? ['-r'] : []), ...names]);
+  await ctx.runner.run('zfs', [
+    'snapshot',
+    ...(options.recursive === true ? ['-r'] : []),
+    ...names,
+  ]);
 }
 
 /** `zfs rollback -r NAME@SNAP`: later snapshots of that dataset go; clones never (no -R). */
