@@ -42,7 +42,7 @@ export interface CliTransportOptions extends TransportOptions {
 export function createCliTransport(options: CliTransportOptions): GitTransport {
   const { url, gitPath, timeoutMs, credentials } = options;
   const env = buildGitEnv(options);
-  const runner = options.runner ?? runWithExeca;
+  const runner = options.runner ?? runCommand;
   const run = async (operation: string, argv: string[]): Promise<CommandResult> => {
     const result = await runner(gitPath, argv, { env, timeoutMs });
     if (result.exitCode !== 0 || result.timedOut) {
@@ -129,6 +129,26 @@ export function buildGitEnv(options: CliTransportOptions): Record<string, string
   return env;
 }
 
+/** The real CommandRunner: execa with a timeout, no shell, no stdin, never rejecting. */
+export async function runCommand(
+  file: string,
+  argv: string[],
+  options: { env: Record<string, string>; timeoutMs: number },
+): Promise<CommandResult> {
+  const result = await execa(file, argv, {
+    env: options.env,
+    timeout: options.timeoutMs,
+    reject: false,
+    stdin: 'ignore',
+  });
+  return {
+    exitCode: result.exitCode ?? 1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    timedOut: result.timedOut,
+  };
+}
+
 /** Maps a failed git invocation to a typed error with redacted text. */
 function classifyCliError(
   err: unknown,
@@ -173,25 +193,6 @@ function classifyCliError(
     return new GitUnreachableError(message, { ...data, reason: 'network' });
   }
   return new GitOperationError(message, data);
-}
-
-async function runWithExeca(
-  file: string,
-  argv: string[],
-  options: { env: Record<string, string>; timeoutMs: number },
-): Promise<CommandResult> {
-  const result = await execa(file, argv, {
-    env: options.env,
-    timeout: options.timeoutMs,
-    reject: false,
-    stdin: 'ignore',
-  });
-  return {
-    exitCode: result.exitCode ?? 1,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr),
-    timedOut: result.timedOut,
-  };
 }
 
 function stderrOf(err: unknown): string {
