@@ -14,6 +14,7 @@ interface Command {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   validate: { summary: 'check the manifests of a folder', load: () => load('validate') },
   schema: { summary: 'print the JSON Schema of a kind', load: () => load('schema') },
+  plan: { summary: 'show what a change would do to a node', load: () => load('plan') },
 };
 
 function load(name: string): Promise<Command> {
