@@ -190,8 +190,10 @@ export class InMemoryHost {
         if (jail?.running === true) fail('jail still running');
         if (jail?.interfaces.some((i) => i.epair !== undefined && this.epairs.has(i.epair)))
           fail('epairs still in jail');
+        // A cpuset belongs to the jail instance; rctl rules are keyed by name and stay.
         this.jails.delete(action.jail);
         this.configured.delete(action.jail);
+        this.cpusets.delete(action.jail);
         return;
       }
       case 'mount.remove':
