@@ -13,6 +13,7 @@ import { isOwnedDescription } from './marks.js';
 
 /** Creates a network's bridge or loopback, or brings the existing one in line. */
 export async function createNetif(ctx: HostContext, netif: NetifNode): Promise<void> {
+  assertIfaceName(netif.name);
   const existing = await ifconfig.showInterface(ctx, netif.name);
   if (existing !== undefined) {
     await reconcileNetif(ctx, netif, existing);
@@ -57,6 +58,8 @@ export async function destroyNetif(ctx: HostContext, name: string): Promise<void
  */
 export async function createEpair(ctx: HostContext, iface: JailInterface): Promise<void> {
   const hostEnd = requireEpair(iface);
+  assertIfaceName(hostEnd);
+  assertIfaceName(peerOf(hostEnd));
   const existing = await ifconfig.showInterface(ctx, hostEnd);
   if (existing !== undefined) {
     if (existing.description !== iface.description) {
@@ -225,6 +228,17 @@ function requireEpair(iface: JailInterface): string {
     );
   }
   return iface.epair;
+}
+
+/** Interface names hold at most 15 bytes (IFNAMSIZ); a longer one would fail after creation. */
+function assertIfaceName(name: string): void {
+  if (Buffer.byteLength(name) > 15 || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+    throw new HostRefusedError(
+      'INVALID_HOST_NAME',
+      `refused to create interface '${name}': not a valid interface name of at most 15 bytes`,
+      { iface: name },
+    );
+  }
 }
 
 function assertOwned(info: ifconfig.InterfaceInfo): void {

@@ -123,8 +123,10 @@ function buildDatasets(
     owned[name] = toDatasetNode(name, row, values);
   }
   for (const row of rows) {
-    const [dataset = '', snap = ''] = (row['name'] ?? '').split('@');
-    owned[dataset]?.snapshots.push(snap);
+    const [dataset = '', snap] = (row['name'] ?? '').split('@');
+    if (snap !== undefined) {
+      owned[dataset]?.snapshots.push(snap);
+    }
   }
   return { owned, foreign, marks: local };
 }
