@@ -74,10 +74,15 @@ describe('testhost up and down', () => {
     const upText = out.splice(0).join('');
     const env = await runTestHostCli(['env'], dir);
     const envText = out.splice(0).join('');
-    const record = JSON.parse(await readFile(path.join(dir, 'host.json'), 'utf8')) as TestHostRecord;
+    const record = JSON.parse(
+      await readFile(path.join(dir, 'host.json'), 'utf8'),
+    ) as TestHostRecord;
     const config = parseNodeConfig(await readFile(path.join(dir, 'stockade.yaml'), 'utf8'), 'x');
     const poolsWhileUp = await listPools(record.systemTools);
-    const evaluated = await execa('sh', ['-c', `${envText}zfs list -H -o name "$STOCKADE_TESTHOST_POOL"`]);
+    const evaluated = await execa('sh', [
+      '-c',
+      `${envText}zfs list -H -o name "$STOCKADE_TESTHOST_POOL"`,
+    ]);
     const down = await runTestHostCli(['down'], dir);
 
     stdout.mockRestore();

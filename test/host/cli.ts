@@ -9,11 +9,20 @@ import { fileURLToPath } from 'node:url';
 
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { testHostStateDir } from './paths.js';
-import { openTestHost, startTestHost, teardownTestHost, type TestHostRecord } from './testhost.js';
+import {
+  openTestHost,
+  startTestHost,
+  teardownTestHost,
+  toRecord,
+  type TestHostRecord,
+} from './testhost.js';
 import { listPools } from './zfs-pool.js';
 
 /** Runs one subcommand and resolves to the exit code. */
-export async function runTestHostCli(argv: string[], stateDir = testHostStateDir()): Promise<number> {
+export async function runTestHostCli(
+  argv: string[],
+  stateDir = testHostStateDir(),
+): Promise<number> {
   const [command, ...rest] = argv;
   const files = {
     record: path.join(stateDir, 'host.json'),
@@ -75,13 +84,13 @@ async function bringUp(files: Files, install: boolean): Promise<number> {
   }
 
   const host = await startTestHost({ install: install || process.env.CI !== undefined });
-  const { nodeConfig, stop, poolName, mountRoot, ...record } = host;
+  const record = toRecord(host);
   await mkdir(path.dirname(files.record), { recursive: true });
   await writeFile(files.record, `${JSON.stringify(record, null, 2)}\n`);
   // JSON is YAML: the resolved config doubles as a stockade.yaml for `stockade -c`.
-  await writeFile(files.config, `${JSON.stringify(nodeConfig(), null, 2)}\n`);
+  await writeFile(files.config, `${JSON.stringify(host.nodeConfig(), null, 2)}\n`);
   await chmod(files.record, 0o600);
-  process.stderr.write(`testhost: up, pool ${poolName} mounted at ${mountRoot}\n`);
+  process.stderr.write(`testhost: up, pool ${host.poolName} mounted at ${host.mountRoot}\n`);
   process.stdout.write(formatExports(record, files.config));
   return EXIT.OK;
 }
@@ -116,14 +125,18 @@ async function readRecord(file: string): Promise<TestHostRecord | undefined> {
 }
 
 // Run only as the program itself, not when a test imports the module.
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+if (
+  process.argv[1] !== undefined &&
+  fileURLToPath(import.meta.url) === path.resolve(process.argv[1])
+) {
   runTestHostCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
       const detail = err instanceof Error ? err.message : String(err);
-      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      const cause =
+        err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
       process.stderr.write(`testhost: ${detail}${cause}\n`);
       process.exitCode = EXIT.SOFTWARE;
     },

@@ -42,7 +42,11 @@ export interface SystemProbe {
  * missing packages. Otherwise it rejects with TEST_HOST_PACKAGES_MISSING, whose `data.packages`
  * lists what to install.
  */
-export async function ensureSystemPackages({ install }: { install: boolean }): Promise<SystemTools> {
+export async function ensureSystemPackages({
+  install,
+}: {
+  install: boolean;
+}): Promise<SystemTools> {
   let probe = await probeSystemTools();
   if (probe.missing.length === 0) return probe.tools as SystemTools;
 

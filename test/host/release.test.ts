@@ -35,7 +35,9 @@ describe('buildReleaseArchive', () => {
     expect(path.basename(archive)).toBe('base.txz');
     expect(names).toEqual([...names].sort());
     expect(lines.every((line) => / 0\/0 .* 2024-01-01 00:00 \.\//.test(line))).toBe(true);
-    expect(lines).toContainEqual(expect.stringMatching(/^-rwxr-xr-x 0\/0 +\d+ .* \.\/bin\/busybox$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^-rwxr-xr-x 0\/0 +\d+ .* \.\/bin\/busybox$/),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^lrwxrwxrwx .* \.\/bin\/sh -> busybox$/));
     expect(lines).toContainEqual(
       expect.stringMatching(/^lrwxrwxrwx .* \.\/usr\/bin\/env -> \.\.\/\.\.\/bin\/busybox$/),
@@ -49,9 +51,11 @@ describe('buildReleaseArchive', () => {
       expect(names).toContain(dir);
     }
     const expected = [
-      './', './bin/busybox',
+      './',
+      './bin/busybox',
       ...Object.entries(RELEASE_APPLETS).flatMap(([dir, applets]) =>
-        applets.map((applet) => `./${dir}/${applet}`)),
+        applets.map((applet) => `./${dir}/${applet}`),
+      ),
       ...Object.keys(RELEASE_FILES).map((file) => `./${file}`),
     ];
     expect(names).toEqual(expect.arrayContaining(expected));
@@ -118,10 +122,14 @@ describe('the extracted release', () => {
     await mkdir(root);
     await execa('tar', ['-xJf', archive, '-C', root]);
 
-    const result = await execa('/usr/sbin/chroot', [root, '/bin/sh', '-c', 'echo hi; env true; ls /'], {
-      env: { PATH: '/bin:/usr/bin' },
-      extendEnv: false,
-    });
+    const result = await execa(
+      '/usr/sbin/chroot',
+      [root, '/bin/sh', '-c', 'echo hi; env true; ls /'],
+      {
+        env: { PATH: '/bin:/usr/bin' },
+        extendEnv: false,
+      },
+    );
 
     expect(result.stdout.split('\n')[0]).toBe('hi');
     expect(result.stdout).toContain('www');
@@ -129,5 +137,7 @@ describe('the extracted release', () => {
 });
 
 async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }

@@ -4,8 +4,17 @@
 // (sorted entries, fixed owners, modes and times) and cached under a hash of its inputs.
 
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile }
-  from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 
 import { execa } from 'execa';
@@ -16,13 +25,60 @@ import { TestHostError } from './test-host-error.js';
 /** Busybox applets linked into the archive, by the folder FreeBSD keeps each program in. */
 export const RELEASE_APPLETS: Readonly<Record<string, readonly string[]>> = {
   bin: [
-    '[', 'cat', 'chmod', 'cp', 'date', 'echo', 'hostname', 'kill', 'ln', 'ls', 'mkdir', 'mv',
-    'ps', 'pwd', 'realpath', 'rm', 'rmdir', 'sh', 'sleep', 'sync', 'test',
+    '[',
+    'cat',
+    'chmod',
+    'cp',
+    'date',
+    'echo',
+    'hostname',
+    'kill',
+    'ln',
+    'ls',
+    'mkdir',
+    'mv',
+    'ps',
+    'pwd',
+    'realpath',
+    'rm',
+    'rmdir',
+    'sh',
+    'sleep',
+    'sync',
+    'test',
   ],
   'usr/bin': [
-    'awk', 'basename', 'cut', 'dirname', 'du', 'env', 'expr', 'false', 'find', 'grep', 'head',
-    'id', 'nc', 'printf', 'sed', 'seq', 'sort', 'tail', 'tee', 'timeout', 'touch', 'tr', 'true',
-    'uname', 'uniq', 'wc', 'wget', 'which', 'whoami', 'xargs', 'yes',
+    'awk',
+    'basename',
+    'cut',
+    'dirname',
+    'du',
+    'env',
+    'expr',
+    'false',
+    'find',
+    'grep',
+    'head',
+    'id',
+    'nc',
+    'printf',
+    'sed',
+    'seq',
+    'sort',
+    'tail',
+    'tee',
+    'timeout',
+    'touch',
+    'tr',
+    'true',
+    'uname',
+    'uniq',
+    'wc',
+    'wget',
+    'which',
+    'whoami',
+    'xargs',
+    'yes',
   ],
   'usr/sbin': ['chroot', 'httpd', 'nologin'],
 };
@@ -79,9 +135,23 @@ export async function buildReleaseArchive(options: {
     await stageRelease(staging, busybox, await listApplets(tools.busybox));
     const tarFile = path.join(scratch, 'base.tar');
     await execa(tools.tar, [
-      '--create', '--file', tarFile, '--format', 'ustar', '--sort', 'name',
-      '--mtime', `@${RELEASE_MTIME}`, '--owner', '0', '--group', '0', '--numeric-owner',
-      '--directory', staging, '.',
+      '--create',
+      '--file',
+      tarFile,
+      '--format',
+      'ustar',
+      '--sort',
+      'name',
+      '--mtime',
+      `@${RELEASE_MTIME}`,
+      '--owner',
+      '0',
+      '--group',
+      '0',
+      '--numeric-owner',
+      '--directory',
+      staging,
+      '.',
     ]);
     // One thread: multi-threaded xz splits the stream into blocks and changes the bytes.
     const partial = path.join(scratch, 'base.txz');

@@ -84,7 +84,16 @@ export const SIM_HOST_MARKER = 'STOCKADE_SIM_HOST';
 
 /** The tools the simulator provides when its index does not say otherwise. */
 export const DEFAULT_SIMULATED_TOOLS: readonly ToolName[] = [
-  'jail', 'jls', 'jexec', 'ifconfig', 'pfctl', 'rctl', 'cpuset', 'mount', 'umount', 'sysctl',
+  'jail',
+  'jls',
+  'jexec',
+  'ifconfig',
+  'pfctl',
+  'rctl',
+  'cpuset',
+  'mount',
+  'umount',
+  'sysctl',
   'kldstat',
 ];
 
@@ -144,10 +153,14 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
     return openTestHost(record);
   } catch (err) {
     await teardownTestHost(partial).catch(() => undefined);
-    throw new TestHostError('TEST_HOST_START_FAILED', `failed to start the test host at '${phase}'`, {
-      data: { phase, tempDir, pool: partial.pool?.name },
-      cause: err,
-    });
+    throw new TestHostError(
+      'TEST_HOST_START_FAILED',
+      `failed to start the test host at '${phase}'`,
+      {
+        data: { phase, tempDir, pool: partial.pool?.name },
+        cause: err,
+      },
+    );
   }
 }
 
@@ -160,6 +173,23 @@ export function openTestHost(record: TestHostRecord): TestHost {
     mountRoot: record.pool.mountpoint,
     nodeConfig: (overrides = {}) => makeNodeConfig(record, overrides),
     stop: () => (stopping ??= teardownTestHost(record)),
+  };
+}
+
+/** The JSON-safe part of a host, for `.testhost/host.json`. */
+export function toRecord(host: TestHost): TestHostRecord {
+  return {
+    tempDir: host.tempDir,
+    pool: host.pool,
+    root: host.root,
+    binDir: host.binDir,
+    stateDir: host.stateDir,
+    stockadeStateDir: host.stockadeStateDir,
+    releaseArchive: host.releaseArchive,
+    externalInterface: host.externalInterface,
+    env: host.env,
+    tools: host.tools,
+    systemTools: host.systemTools,
   };
 }
 

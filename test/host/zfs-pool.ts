@@ -95,9 +95,13 @@ export async function destroyFilePool(record: PoolRecord, tools: ZfsTools): Prom
   await rm(record.file, { force: true });
   await stopTestHostDaemon(tools);
   if (stillThere) {
-    throw new TestHostError('TEST_HOST_TEARDOWN_FAILED', `failed to destroy pool '${record.name}'`, {
-      data: { pool: record.name, stderr: lastError },
-    });
+    throw new TestHostError(
+      'TEST_HOST_TEARDOWN_FAILED',
+      `failed to destroy pool '${record.name}'`,
+      {
+        data: { pool: record.name, stderr: lastError },
+      },
+    );
   }
 }
 

@@ -4,11 +4,7 @@
 
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 
-import {
-  startTestHost,
-  type StartTestHostOptions,
-  type TestHost,
-} from '../host/testhost.js';
+import { startTestHost, type StartTestHostOptions, type TestHost } from '../host/testhost.js';
 
 /** What a test that needs root does here: run it, skip it, or fail because CI must run it. */
 export type RootRequirement = 'run' | 'skip' | 'fail';
