@@ -390,6 +390,12 @@ const ALPHABETS = new Map<ValueRule, RegExp>([
   [HTTP_PATH_RULE, /^[A-Za-z0-9._~%/?=&+-]$/],
   [PORT_NAME_RULE, /^[a-z0-9-]$/],
   [ZFS_VALUE_RULE, /^[A-Za-z0-9._-]$/],
+  [SIZE_RULE, /^[0-9KMGT]$/],
+  [PERCENT_RULE, /^[0-9%]$/],
+  [DURATION_RULE, /^[0-9msh]$/],
+  [MODE_RULE, /^[0-7]$/],
+  [ADDRESS_RULE, /^[0-9A-Fa-f:.]$/],
+  [CIDR_RULE, /^[0-9A-Fa-f:./]$/],
 ]);
 
 function describeCharacter(ch: string): string {

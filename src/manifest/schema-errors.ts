@@ -20,6 +20,9 @@ export const SCHEMA_CODES = {
   other: 'SCHEMA_INVALID',
 } as const;
 
+/** Longest value still reported under its rule's code rather than as VALUE_TOO_LONG. */
+const TYPO_LENGTH = 256;
+
 /**
  * Diagnostics for the errors Ajv reported on `value`, the plain data of `parsed`. When a value
  * is too long, its other failures (a pattern it cannot match anyway) are left out.
@@ -29,16 +32,29 @@ export function mapSchemaErrors(
   value: unknown,
   errors: readonly ErrorObject[],
 ): Diagnostic[] {
-  const tooLong = new Set(
-    errors
-      .filter((e) => ['maxLength', 'maxItems', 'maxProperties'].includes(e.keyword))
-      .map((e) => e.instancePath + (e.propertyName === undefined ? '' : `\0${e.propertyName}`)),
-  );
+  // A value both too long and off its pattern gets one diagnostic: the rule's own code when
+  // the value is short enough to be a typo, VALUE_TOO_LONG when it is plainly oversized.
+  const keyOf = (e: ErrorObject): string =>
+    e.instancePath + (e.propertyName === undefined ? '' : `\0${e.propertyName}`);
+  const patterned = new Set(errors.filter((e) => e.keyword === 'pattern').map(keyOf));
+  const oversized = new Set<string>();
+  const drop = new Set<ErrorObject>();
+  for (const e of errors) {
+    if (!isLengthKeyword(e.keyword)) {
+      continue;
+    }
+    const v = e.propertyName ?? valueAt(value, pointerToSegments(e.instancePath, value));
+    if (typeof v === 'string' && v.length <= TYPO_LENGTH && patterned.has(keyOf(e))) {
+      drop.add(e);
+    } else {
+      oversized.add(keyOf(e));
+    }
+  }
 
   const out: Diagnostic[] = [];
   for (const e of errors) {
-    const at = e.instancePath + (e.propertyName === undefined ? '' : `\0${e.propertyName}`);
-    if (e.keyword === 'propertyNames' || (tooLong.has(at) && !isLengthKeyword(e.keyword))) {
+    const shadowed = oversized.has(keyOf(e)) && !isLengthKeyword(e.keyword);
+    if (e.keyword === 'propertyNames' || drop.has(e) || shadowed) {
       continue;
     }
     out.push(mapOne(parsed, value, e));
