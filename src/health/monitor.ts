@@ -12,6 +12,7 @@ import { settleStatuses, shouldSend, type DebounceState } from './debounce.js';
 import { detectDrift, type DriftRecord } from './drift.js';
 import { resolveHealthTiming, type HealthTiming } from './duration.js';
 import { computeEndpoints, type UnavailableService } from './endpoints.js';
+import { runProbes } from './probe-pool.js';
 import type { ProbeResult, ProbeTarget } from './probes.js';
 import {
   createRestartState,
@@ -63,6 +64,8 @@ export interface MonitorOptions {
   driftIntervalMs: number;
   /** A status must hold this long to be shown, and updates go out at most once per window. */
   debounceMs: number;
+  /** Probes open at the same time. */
+  probeConcurrency: number;
   restart: Partial<RestartOptions>;
 }
 
@@ -70,6 +73,7 @@ export const MONITOR_DEFAULTS: MonitorOptions = {
   tickMs: 1_000,
   driftIntervalMs: 30_000,
   debounceMs: 10_000,
+  probeConcurrency: 32,
   restart: {},
 };
 
@@ -102,6 +106,11 @@ export interface HealthMonitor {
   stop(): Promise<void>;
   /** Runs one pass now; used by start and by tests. */
   tick(): Promise<void>;
+  /**
+   * Forgets what the service tables hold; the engine calls it after an apply, which writes the
+   * tables whole, so the next pass takes unhealthy endpoints out again.
+   */
+  resetTables(): void;
 }
 
 interface JailState {
@@ -154,6 +163,8 @@ export function createHealthMonitor(
     if (deps.now() >= nextDriftAt) {
       await repairDrift(desired);
       nextDriftAt = deps.now() + opts.driftIntervalMs;
+      // Again, so a jail found stopped leaves its services in this same pass.
+      await updateEndpoints(desired);
     }
     await publish(desired);
   }
@@ -235,8 +246,13 @@ export function createHealthMonitor(
       if (state.check === undefined || state.restart.dueAt !== undefined) continue;
       if (state.nextProbeAt <= now) due.push([name, state, state.check]);
     }
-    const results = await Promise.all(
-      due.map(([name, , check]) => deps.probe(targetOf(desired.topology.jails[name], name), check)),
+    const results = await runProbes(
+      due.map(([name, state, check]) => ({
+        run: () => deps.probe(targetOf(desired.topology.jails[name], name), check),
+        // The probe keeps its own timeout; this only catches one that never settles.
+        deadlineMs: (state.timing as HealthTiming).timeoutMs * 2 + 1_000,
+      })),
+      { concurrency: opts.probeConcurrency, timers: deps.timers },
     );
     due.forEach(([name, state], i) => {
       const timing = state.timing as HealthTiming;
@@ -271,6 +287,13 @@ export function createHealthMonitor(
     const health: Record<string, HealthStatus> = {};
     for (const [name, state] of jails) {
       if (state.tracker !== undefined) health[name] = state.tracker.status;
+    }
+    // A jail is out while the last observation found it stopped and it has not been brought
+    // back since; its probes are paused meanwhile, so its tracker would not notice.
+    for (const record of drift) {
+      if (record.kind !== 'JailStopped') continue;
+      const pending = jails.get(record.target)?.restart.dueAt !== undefined;
+      if (!record.healed || pending) health[record.target] = 'unhealthy';
     }
     const result = computeEndpoints({ desired: desired.topology, health, current: tables });
     unavailable = result.unavailable;
@@ -426,6 +449,9 @@ export function createHealthMonitor(
       await inFlight;
     },
     tick,
+    resetTables() {
+      seededTables = false;
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import type { HostEntry, JailNode, Topology } from '../../src/topology/types.js'
 import { FakeClock } from './fake-clock.js';
 import { cloneTopology, makeTopology } from './topology-fixture.js';
 
+const KEY = 'stockade/svc-web:svc_web';
 const CHECK: HealthCheck = { tcp: { port: 8080 }, interval: '1s', retries: 1 };
 
 interface Setup {
@@ -23,6 +24,10 @@ interface Setup {
   observe?: (desired: Topology, t: number) => Topology;
   nodeSelfHeal?: boolean;
   options?: Partial<MonitorOptions>;
+  /** Per-jail checks; a jail mapped to undefined has none. Defaults to `check` for both. */
+  checks?: Record<string, HealthCheck | undefined>;
+  failStep?: (step: PlanStep) => boolean;
+  restartFails?: boolean;
 }
 
 function harness(setup: Setup = {}) {
@@ -40,12 +45,14 @@ function harness(setup: Setup = {}) {
   };
   const policy = setup.policy ?? 'Always';
   const check = setup.check ?? CHECK;
+  const pick = (jail: string) =>
+    setup.checks === undefined || !(jail in setup.checks) ? check : setup.checks[jail];
   const deps: MonitorDeps = {
     desired: () => ({
       topology,
       jails: {
-        'web-0': { health: check, restartPolicy: policy },
-        'web-1': { health: check, restartPolicy: policy },
+        'web-0': { health: pick('web-0'), restartPolicy: policy },
+        'web-1': { health: pick('web-1'), restartPolicy: policy },
       },
     }),
     probe: async (target) => {
@@ -57,9 +64,11 @@ function harness(setup: Setup = {}) {
     restartJail: async (name) => {
       record.restarts.push(clock.time);
       expect(name).toBe('web-0');
+      if (setup.restartFails === true) throw new Error('jail: web-0: already exists');
     },
     applyStep: async (step) => {
       record.steps.push({ at: clock.time, step });
+      if (setup.failStep?.(step) === true) throw new Error(`cannot ${step.id}`);
       if (step.action.type === 'pf.replaceTable') {
         const key = `${step.action.anchor}:${step.action.table}`;
         (host.tables[key] as { addresses: string[] }).addresses = step.action.addresses;
@@ -228,14 +237,14 @@ describe('health monitor: drift', () => {
 
     expect(record.restarts).toEqual([]);
     expect(record.steps.map(({ at, step }) => `${at} ${step.id}`)).toEqual([
+      // Out of the service as soon as it is found stopped; it stays out until its probe passes.
+      '0 pf.replaceTable:stockade/svc-web:svc_web',
       '1000 epair.create:web-1:front',
       '1000 mount.add:web-1:/stockade/jails/web-1/data',
       '1000 jail.create:web-1',
       '1000 jail.configureNetwork:web-1:front',
       '1000 rctl.set:web-1',
       '1000 jail.startCommand:web-1',
-      // The new instance stays out of the service until its first probe passes.
-      '1000 pf.replaceTable:stockade/svc-web:svc_web',
     ]);
     expect(record.statuses[0]?.drift).toEqual([
       { kind: 'JailStopped', target: 'web-1', detail: 'jail is not running', healed: true },
@@ -281,7 +290,8 @@ describe('health monitor: drift', () => {
     await clock.advance(5_000);
     await monitor.stop();
 
-    expect(record.steps).toEqual([]);
+    // Nothing is repaired; the stopped jail only leaves the service table.
+    expect(tableUpdates(record.steps)).toEqual([[0, 'pf.replaceTable', ['10.77.1.11']]]);
     expect(record.restarts).toEqual([]);
     expect(record.statuses[0]?.drift).toEqual([
       { kind: 'JailStopped', target: 'web-0', detail: 'jail is not running', healed: false },
@@ -316,5 +326,156 @@ describe('health monitor: drift', () => {
     await monitor.stop();
 
     expect(record.statuses).toEqual([]);
+  });
+});
+
+describe('health monitor: failures stay contained', () => {
+  it('keeps backing off when the restart itself fails', async () => {
+    const { clock, monitor, record } = harness({
+      passes: (jail) => jail !== 'web-0',
+      restartFails: true,
+    });
+
+    monitor.start();
+    await clock.advance(10_000);
+    await monitor.stop();
+
+    expect(record.restarts).toEqual([1_000, 4_000, 9_000]);
+  });
+
+  it('repairs the other jails when one repair fails, and skips what depends on the failure', async () => {
+    const { clock, monitor, record } = harness({
+      policy: 'Always',
+      failStep: (step) => step.id === 'jail.create:web-0',
+      observe: (desired, t) => {
+        const observed = cloneTopology(desired);
+        if (t === 0) {
+          (observed.jails['web-0'] as JailNode).running = false;
+          (observed.jails['web-1'] as JailNode).mounts = [];
+        }
+        return observed;
+      },
+    });
+
+    monitor.start();
+    await clock.advance(1_500);
+    await monitor.stop();
+
+    expect(record.steps.map(({ at, step }) => `${at} ${step.id}`)).toEqual([
+      '0 mount.add:web-1:/stockade/jails/web-1/data',
+      '0 pf.replaceTable:stockade/svc-web:svc_web',
+      '1000 epair.create:web-0:front',
+      '1000 mount.add:web-0:/stockade/jails/web-0/data',
+      '1000 jail.create:web-0',
+    ]);
+  });
+
+  it('fails a probe that never settles instead of stalling the loop', async () => {
+    const { clock, monitor, record } = harness({ policy: 'Never' });
+    const host = makeTopology();
+    const stuck = createHealthMonitor(
+      {
+        desired: () => ({
+          topology: makeTopology(),
+          jails: {
+            'web-0': { health: { tcp: { port: 1 }, interval: '1s', timeout: '1s', retries: 1 } },
+          },
+        }),
+        probe: () => new Promise(() => undefined),
+        observe: async () => cloneTopology(host),
+        restartJail: () => Promise.reject(new Error('no restart expected')),
+        applyStep: async (step) => {
+          record.steps.push({ at: clock.time, step });
+          if (step.action.type === 'pf.replaceTable') {
+            (host.tables[KEY] as { addresses: string[] }).addresses = step.action.addresses;
+          }
+        },
+        readOutputTail: async () => '',
+        onStatus: (summary) => {
+          record.statuses.push(summary);
+        },
+        now: clock.now,
+        timers: { setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
+        nodeSelfHeal: true,
+      },
+      { debounceMs: 1_000 },
+    );
+    await monitor.stop();
+
+    stuck.start();
+    await clock.advance(3_500);
+    await stuck.stop();
+
+    // The 3s guard (twice the timeout plus 1s) fails the probe; the loop goes on.
+    const last = record.statuses.at(-1)?.jails.find((j) => j.jail === 'web-0');
+    expect(last).toMatchObject({
+      status: 'unhealthy',
+      detail: 'probe did not finish within 3000ms',
+    });
+    expect(tableUpdates(record.steps)).toEqual([[3_000, 'pf.replaceTable', ['10.77.1.11']]]);
+  });
+});
+
+describe('health monitor: jails without a check', () => {
+  it('are out of the service while stopped and back once put back', async () => {
+    const { clock, monitor, record } = harness({
+      checks: { 'web-1': undefined },
+      observe: (desired, t) => {
+        const observed = cloneTopology(desired);
+        if (t === 0) (observed.jails['web-1'] as JailNode).running = false;
+        return observed;
+      },
+      options: { driftIntervalMs: 60_000 },
+    });
+
+    monitor.start();
+    await clock.advance(2_500);
+    await monitor.stop();
+
+    expect(tableUpdates(record.steps).filter(([, type]) => type === 'pf.replaceTable')).toEqual([
+      [0, 'pf.replaceTable', ['10.77.1.10']],
+      [1_000, 'pf.replaceTable', ['10.77.1.10', '10.77.1.11']],
+    ]);
+  });
+
+  it('are left stopped and reported when their policy is Never', async () => {
+    const { clock, monitor, record } = harness({
+      policy: 'Never',
+      observe: (desired) => {
+        const observed = cloneTopology(desired);
+        (observed.jails['web-1'] as JailNode).running = false;
+        return observed;
+      },
+    });
+
+    monitor.start();
+    await clock.advance(3_000);
+    await monitor.stop();
+
+    expect(record.steps.filter(({ step }) => step.target === 'web-1')).toEqual([]);
+    expect(record.statuses[0]?.drift).toEqual([
+      { kind: 'JailStopped', target: 'web-1', detail: 'jail is not running', healed: false },
+    ]);
+  });
+});
+
+describe('health monitor: after an apply', () => {
+  it('takes an unhealthy endpoint out again once told the tables were rewritten', async () => {
+    const { clock, monitor, record } = harness({
+      policy: 'Never',
+      passes: (jail) => jail !== 'web-1',
+      options: { driftIntervalMs: 600_000 },
+    });
+
+    monitor.start();
+    await clock.advance(2_500);
+    monitor.resetTables();
+    await clock.advance(1_000);
+    await monitor.stop();
+
+    expect(tableUpdates(record.steps)).toEqual([
+      [0, 'pf.replaceTable', ['10.77.1.10']],
+      [3_000, 'pf.replaceTable', ['10.77.1.10']],
+    ]);
   });
 });
