@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The daemon behind `stockade run`: holds the state directory's lock, runs the engine at start
+// (in boot mode), on every poll interval and on verified webhook pushes, one run at a time with
+// triggers coalesced, writes the status after each run, and serves metrics. SIGTERM finishes the
+// running host step and stops; SIGHUP reloads the config.
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+
+import { readSecret } from '../config/load.js';
+import type { NodeConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Engine } from '../run/engine.js';
+import type { GitSource } from '../run/ports.js';
+import { publishStatus } from '../status/publish.js';
+import { acquireLock, type Lock } from './lock.js';
+import { createMetrics, createMetricsServer, type Metrics } from './metrics.js';
+import { createRunQueue } from './run-queue.js';
+import { createWebhookServer } from './webhook.js';
+
+/** What the daemon is built from; `build` makes the engine and Git source for a config. */
+export interface DaemonDeps {
+  configPath: string;
+  loadConfig: (path: string) => Promise<NodeConfig>;
+  build: (config: NodeConfig, logger: Logger) => { engine: Engine; source: GitSource };
+  logger: Logger;
+  /** Where SIGTERM, SIGINT and SIGHUP come from; defaults to the process. */
+  signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  trigger(reason: string): Promise<void>;
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once the daemon has stopped and released its lock. */
+  readonly done: Promise<void>;
+  readonly metrics: Metrics;
+  readonly runs: number;
+  webhookAddress(): AddressInfo | undefined;
+  metricsAddress(): AddressInfo | undefined;
+}
+
+/**
+ * Starts the daemon: loads the config, takes the lock (rejects with LOCK_HELD when another
+ * instance runs, CONFIG_INVALID for a bad config), starts the listeners and the first run.
+ */
+export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
+  const signals = deps.signals ?? process;
+  let config = await deps.loadConfig(deps.configPath);
+  const lock: Lock = await acquireLock(config.stateDir);
+  const log = deps.logger.child({ node: config.name });
+  let built = deps.build(config, deps.logger);
+  let secret = await webhookSecret(config, deps.env);
+  const metrics = createMetrics();
+  let boot = true;
+  let stopping = false;
+  let abort: AbortController | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+
+  const runOnce = async (reasons: string[]): Promise<void> => {
+    if (stopping) return;
+    abort = new AbortController();
+    const { engine, source } = built;
+    try {
+      log.info({ action: [...new Set(reasons)].join(',') }, 'run started');
+      const report = await engine.run({ boot, signal: abort.signal });
+      boot = false;
+      const applied = await engine.store.readApplied();
+      metrics.record(report, { appliedCommitTime: applied?.commit.timestamp });
+      await publishStatus({ node: config.name, labels: config.labels, report, source, store: engine.store, logger: log });
+    } catch (err) {
+      log.error({ err }, 'run crashed');
+    } finally {
+      abort = undefined;
+    }
+  };
+  const queue = createRunQueue(runOnce);
+
+  const webhook = config.webhook === undefined ? undefined : createWebhookServer({
+    secret: () => secret ?? '',
+    branch: () => config.repository.branch,
+    maxBodyBytes: () => config.webhook?.maxBodyBytes ?? 1_048_576,
+    onPush: (forge) => void queue.trigger(`webhook:${forge}`),
+    onRequest: (outcome) => {
+      metrics.recordWebhook(outcome.status);
+      log.info({ action: outcome.forge ?? 'unknown', exitCode: outcome.status }, 'webhook received');
+    },
+  });
+  const metricsServer = config.metrics === undefined ? undefined : createMetricsServer(metrics);
+  if (webhook !== undefined) await listen(webhook, config.webhook!.listen);
+  if (metricsServer !== undefined) await listen(metricsServer, config.metrics!.listen);
+
+  const schedulePoll = (): void => {
+    clearTimeout(pollTimer);
+    if (stopping) return;
+    pollTimer = setTimeout(() => {
+      void queue.trigger('poll').finally(schedulePoll);
+    }, config.pollInterval * 1000);
+    pollTimer.unref();
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return done;
+    stopping = true;
+    log.info({}, 'stopping');
+    clearTimeout(pollTimer);
+    // The engine lets the running host step finish and starts no new one.
+    abort?.abort();
+    await Promise.all([close(webhook), close(metricsServer)]);
+    await queue.idle();
+    signals.off('SIGTERM', onTerm);
+    signals.off('SIGINT', onTerm);
+    signals.off('SIGHUP', onHup);
+    await lock.release();
+    log.info({}, 'stopped');
+    resolveDone();
+    return done;
+  };
+
+  const reload = async (): Promise<void> => {
+    let next: NodeConfig;
+    try {
+      next = await deps.loadConfig(deps.configPath);
+      secret = await webhookSecret(next, deps.env);
+    } catch (err) {
+      log.error({ err }, 'config reload failed; keeping the running config');
+      return;
+    }
+    if (next.stateDir !== config.stateDir || next.webhook?.listen !== config.webhook?.listen
+      || next.metrics?.listen !== config.metrics?.listen) {
+      log.warn({}, 'state directory and listeners change only on restart');
+      next = { ...next, stateDir: config.stateDir, webhook: config.webhook, metrics: config.metrics } as NodeConfig;
+    }
+    config = next;
+    built = deps.build(config, deps.logger);
+    log.info({}, 'config reloaded');
+    schedulePoll();
+  };
+
+  const onTerm = (): void => void stop();
+  const onHup = (): void => void reload();
+  signals.on('SIGTERM', onTerm);
+  signals.on('SIGINT', onTerm);
+  signals.on('SIGHUP', onHup);
+
+  void queue.trigger('start').finally(schedulePoll);
+
+  return {
+    trigger: (reason) => queue.trigger(reason),
+    reload,
+    stop,
+    done,
+    metrics,
+    get runs() {
+      return queue.runs;
+    },
+    webhookAddress: () => addressOf(webhook),
+    metricsAddress: () => addressOf(metricsServer),
+  };
+}
+
+/** Splits `host:port` or `[v6]:port`. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
+  if (match === null) throw new Error(`bad listen address '${listen}'`);
+  return { host: match[1] as string, port: Number(match[2]) };
+}
+
+async function webhookSecret(config: NodeConfig, env: NodeJS.ProcessEnv | undefined): Promise<string | undefined> {
+  if (config.webhook === undefined) return undefined;
+  return readSecret({ file: config.webhook.secretFile, env: config.webhook.secretEnv }, env);
+}
+
+function listen(server: Server, address: string): Promise<void> {
+  const { host, port } = parseListen(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: Server | undefined): Promise<void> {
+  if (server === undefined || !server.listening) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function addressOf(server: Server | undefined): AddressInfo | undefined {
+  const address = server?.address();
+  return typeof address === 'object' && address !== null ? address : undefined;
+}
