@@ -72,7 +72,7 @@ export function buildNodeStatus(options: {
   }
 
   const applied = options.applied;
-  return {
+  const status: NodeStatus = {
     apiVersion: 'stockade/v1',
     kind: 'NodeStatus',
     node: options.node,
@@ -92,6 +92,25 @@ export function buildNodeStatus(options: {
     warnings: report.warnings,
     graph: graphOf(applied?.topology),
     updatedAt: report.finishedAt,
+  };
+  return keepLastChange(status, previous);
+}
+
+/**
+ * A run that found nothing to do on the commit the previous status already reported keeps that
+ * status's account of the last change, so every deploy makes one status commit, not two.
+ */
+function keepLastChange(status: NodeStatus, previous: NodeStatus | undefined): NodeStatus {
+  const quiet = status.result === 'NoChange' && status.reason === REASONS.UpToDate;
+  if (!quiet || previous === undefined || previous.applied?.commit !== status.applied?.commit) return status;
+  if (previous.result !== 'Applied' || previous.pinned !== status.pinned) return status;
+  return {
+    ...status,
+    result: previous.result,
+    reason: previous.reason,
+    message: previous.message,
+    plan: previous.plan,
+    conditions: status.conditions.map((c) => ({ ...c, reason: previous.reason, message: previous.message })),
   };
 }
 

@@ -50,12 +50,13 @@ describe('publishStatus', () => {
 
     const first = await publish();
     const again = await publish(appliedReport({ finishedAt: '2026-12-04T13:00:00.000Z', durationMs: 9 }));
-    const changed = await publish(appliedReport({ result: 'NoChange', reason: 'UpToDate', message: 'host matches the commit' }));
+    const quiet = await publish(appliedReport({ result: 'NoChange', reason: 'UpToDate', message: 'host matches the commit' }));
+    const drift = await publish(appliedReport({ result: 'NoChange', reason: 'DriftDetected', message: 'host drifted' }));
 
-    expect([first.changed, again.changed, changed.changed]).toEqual([true, false, true]);
+    expect([first.changed, again.changed, quiet.changed, drift.changed]).toEqual([true, false, false, true]);
     expect(git.writes.map((w) => [Object.keys(w.files), w.message])).toEqual([
       [['nodes/node1.json'], 'status: node1 Applied Applied at 1a2b3c4'],
-      [['nodes/node1.json'], 'status: node1 NoChange UpToDate at 1a2b3c4'],
+      [['nodes/node1.json'], 'status: node1 NoChange DriftDetected at 1a2b3c4'],
     ]);
     expect(JSON.parse(git.writes[0]!.files['nodes/node1.json']!)).toMatchObject({ node: 'node1', labels: { site: 'ams' } });
   });

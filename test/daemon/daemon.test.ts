@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The daemon end to end over the engine fakes: start, webhook, status write, metrics, reload,
+// SIGTERM during a run, and the lock against a second instance.
+import { createHmac } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import type { NodeConfig } from '../../src/config/types.js';
+import { startDaemon } from '../../src/daemon/daemon.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { createEngine } from '../../src/run/engine.js';
+import { fakeDeps, manifestFile } from '../run/fakes.js';
+import { tempDir } from '../run/helpers.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+
+async function setup() {
+  const dir = await tempDir();
+  const secretFile = join(dir, 'hook.secret');
+  await writeFile(secretFile, 'first-secret\n');
+  const fakes = fakeDeps(join(dir, 'state'));
+  fakes.git.push(A, { 'app.json': manifestFile([{ name: 'web' }]) });
+  let config: NodeConfig = {
+    ...fakes.deps.config,
+    webhook: { listen: '127.0.0.1:0', secretFile, maxBodyBytes: 65536 },
+    metrics: { listen: '127.0.0.1:0' },
+  };
+  const signals = new EventEmitter();
+  const builds: NodeConfig[] = [];
+  const start = () =>
+    startDaemon({
+      configPath: join(dir, 'stockade.yaml'),
+      loadConfig: async () => config,
+      build: (c) => {
+        builds.push(c);
+        return { engine: createEngine({ ...fakes.deps, config: c }), source: fakes.git };
+      },
+      logger: silentLogger,
+      signals: signals as unknown as NodeJS.Process,
+    });
+  const setConfig = (c: NodeConfig) => (config = c);
+  return { ...fakes, dir, secretFile, signals, builds, start, setConfig, config: () => config };
+}
+
+async function push(port: number, secret: string): Promise<number> {
+  const body = JSON.stringify({ ref: 'refs/heads/main' });
+  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
+    method: 'POST',
+    headers: { 'x-github-event': 'push', 'x-hub-signature-256': signature },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('the daemon', () => {
+  it('applies at start, applies a pushed commit on a webhook and writes status once per change', async () => {
+    const { git, host, start } = await setup();
+    const daemon = await start();
+    await daemon.trigger('test');
+    const afterStart = git.writes.length;
+
+    git.push(B, { 'app.json': manifestFile([{ name: 'web', version: '2' }, { name: 'api' }]) });
+    expect(await push(daemon.webhookAddress()!.port, 'first-secret')).toBe(202);
+    await daemon.trigger('test');
+    const metrics = await (await fetch(`http://127.0.0.1:${daemon.metricsAddress()!.port}/metrics`)).text();
+    await daemon.stop();
+
+    expect(afterStart).toBe(1);
+    expect(git.writes.map((w) => w.message)).toEqual([
+      'status: node1 Applied Applied at aaaaaaa',
+      'status: node1 Applied Applied at bbbbbbb',
+    ]);
+    expect(Object.keys(host.topology.jails).sort()).toEqual(['api-0', 'web-0']);
+    expect(metrics).toContain('stockade_runs_total{result="Applied"} 2\n');
+    expect(metrics).toContain('stockade_runs_total{result="NoChange"} 2\n');
+    expect(metrics).toContain('stockade_jails{state="running"} 2\n');
+    expect(metrics).toContain('stockade_applied_commit_timestamp_seconds 1700000000\n');
+    expect(metrics).toContain('stockade_webhook_requests_total{code="202"} 1\n');
+    expect(metrics).toContain('# TYPE stockade_run_duration_seconds summary\n');
+  });
+
+  it('refuses a second instance on the same state directory, and frees the lock on stop', async () => {
+    const { start } = await setup();
+    const first = await start();
+
+    await expect(start()).rejects.toMatchObject({ code: 'LOCK_HELD', data: { pid: process.pid } });
+    await first.stop();
+    const again = await start();
+    await again.stop();
+  });
+
+  it('reloads the config and webhook secret on SIGHUP', async () => {
+    const { start, signals, secretFile, builds, setConfig, config } = await setup();
+    const daemon = await start();
+    await writeFile(secretFile, 'second-secret\n');
+    setConfig({ ...config(), pollInterval: 300 });
+
+    signals.emit('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const port = daemon.webhookAddress()!.port;
+    const statuses = [await push(port, 'first-secret'), await push(port, 'second-secret')];
+    await daemon.stop();
+
+    expect(statuses).toEqual([401, 202]);
+    expect(builds.map((b) => b.pollInterval)).toEqual([60, 300]);
+  });
+
+  it('on SIGTERM finishes the running step, stops, and the next start converges', async () => {
+    const { git, host, start, signals, deps } = await setup();
+    const daemon = await start();
+    await daemon.trigger('test');
+    git.push(B, { 'app.json': manifestFile([{ name: 'web', version: '2' }, { name: 'api' }]) });
+    host.beforeStep = (step) => {
+      if (step.id === 'jail.stop:web-0') signals.emit('SIGTERM');
+    };
+
+    void daemon.trigger('test');
+    await daemon.done;
+    const stepsBeforeStop = host.calls.filter((c) => c.method === 'applyStep').map((c) => c.args[0]);
+    const journal = await createEngine(deps).store.readJournal();
+    host.beforeStep = undefined;
+    const second = await start();
+    await second.trigger('test');
+    await second.stop();
+
+    expect(journal).toMatchObject({ commit: B, phase: 'apply' });
+    // The step that was running finished; nothing after it started.
+    expect(stepsBeforeStop.at(-1)).toBe('jail.stop:web-0');
+    expect(stepsBeforeStop).not.toContain('jail.remove:web-0');
+    expect(Object.keys(host.topology.jails).sort()).toEqual(['api-0', 'web-0']);
+    expect(host.topology.jails['web-0']!.specHash).toBe('2');
+    expect(git.writes.at(-1)!.message).toBe('status: node1 Applied Applied at bbbbbbb');
+  });
+});
