@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Rules on what a jail may ask of the node: jail(8) parameters (reserved ones always, others
-// against the node's allow list), memory and CPU ceilings, replica counts, volume sizes. Pure.
+// Rules on what a jail may ask of the node: jail(8) parameters against the node's allow list
+// (reserved ones are refused by the schema already), memory and CPU ceilings, replica counts, volume sizes. Pure.
 
 import { diagAt, ofKind, type CheckedDoc } from './check-context.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -16,12 +16,8 @@ export function checkPolicy(docs: readonly CheckedDoc[], options: LoadOptions): 
     const spec = entry.doc.spec;
     for (const name of Object.keys(spec.parameters ?? {})) {
       const at = ['spec', 'parameters', name];
-      if (isReservedParameter(name)) {
-        const message =
-          `jail parameter '${name}' is set by Stockade itself or runs host commands; ` +
-          'manifests may not set it';
-        out.push(diagAt(entry, at, 'PARAMETER_RESERVED', message, { target: 'key' }));
-      } else if (policy !== undefined && !policy.allowedParameters.includes(name)) {
+      // Reserved parameters never get here: the schema refuses them (PARAMETER_RESERVED).
+      if (policy !== undefined && !isReservedParameter(name) && !policy.allowedParameters.includes(name)) {
         const message = `jail parameter '${name}' is not in the node policy's allowedParameters`;
         out.push(diagAt(entry, at, 'POLICY_PARAMETER_DENIED', message, { target: 'key' }));
       }

@@ -226,7 +226,8 @@ export const PORT_NAME_RULE: ValueRule = {
 /** Values of native ZFS properties (`lz4`, `128K`, `off`). */
 export const ZFS_VALUE_RULE: ValueRule = {
   code: 'PROPERTY_VALUE_INVALID',
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+  // Same alphabet as releases; the letter order differs only so each rule's pattern is unique.
+  pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$',
   maxLength: 64,
   summary: 'letters, digits, `.`, `_` and `-`, e.g. `lz4` or `128K`',
 };
@@ -292,9 +293,12 @@ export const RESERVED_PARAMETERS: readonly string[] = [
   'children.max',
 ];
 
+/** Pattern of the pseudo-parameters that run commands: exec.prestart, exec.start, ... */
+export const EXEC_PARAMETER_PATTERN = '^exec(\\.|$)';
+
 /** True when `name` is reserved, including every `exec.*` pseudo-parameter. */
 export function isReservedParameter(name: string): boolean {
-  return name === 'exec' || name.startsWith('exec.') || RESERVED_PARAMETERS.includes(name);
+  return new RegExp(EXEC_PARAMETER_PATTERN).test(name) || RESERVED_PARAMETERS.includes(name);
 }
 
 /**
@@ -342,6 +346,9 @@ export function parsePercent(text: string): number | undefined {
 }
 
 function explainName(value: string): string | undefined {
+  if (value.includes('/')) {
+    return `${quoteValue(value)} contains a slash; zfs(8) would read it as a path of datasets`;
+  }
   if (value.includes('.')) {
     return `${quoteValue(value)} contains a dot; jail(8) would read it as a jail inside another`;
   }

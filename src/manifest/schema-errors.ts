@@ -143,6 +143,14 @@ function mapOne(parsed: ParsedDocument, root: unknown, e: ErrorObject): Diagnost
 
 function keyMessage(e: ErrorObject, key: string): [string, string] {
   const params = e.params as Record<string, unknown>;
+  // The only `not` on keys is the list of jail parameters manifests may never set.
+  if (e.keyword === 'not') {
+    return [
+      'PARAMETER_RESERVED',
+      `jail parameter '${key}' is set by Stockade itself or runs host commands; manifests may ` +
+        'not set it',
+    ];
+  }
   if (e.keyword === 'maxLength') {
     return [SCHEMA_CODES.tooLong, `key is ${key.length} characters long; the limit is ${String(params.limit)}`];
   }

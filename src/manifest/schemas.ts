@@ -14,6 +14,7 @@ import {
   DURATION_RULE,
   ENV_NAME_RULE,
   ENV_VALUE_RULE,
+  EXEC_PARAMETER_PATTERN,
   HOSTNAME_RULE,
   HTTP_PATH_RULE,
   LABEL_KEY_RULE,
@@ -26,6 +27,7 @@ import {
   PERCENT_RULE,
   PORT_NAME_RULE,
   RELEASE_RULE,
+  RESERVED_PARAMETERS,
   SIZE_RULE,
   SOURCE_PATH_RULE,
   TEXT_RULE,
@@ -247,15 +249,25 @@ function jailSpec(): JsonSchema {
       command: argvSchema('argv of the main process, run inside the jail as exec.start.'),
       env: map(ENV_NAME_RULE, str(ENV_VALUE_RULE), 'Environment of the main process.'),
       resources: resourcesSchema(),
-      parameters: map(
-        PARAMETER_NAME_RULE,
-        {
-          type: ['string', 'integer', 'boolean'],
-          pattern: PARAMETER_VALUE_RULE.pattern,
-          maxLength: PARAMETER_VALUE_RULE.maxLength,
+      parameters: {
+        ...map(
+          PARAMETER_NAME_RULE,
+          {
+            type: ['string', 'integer', 'boolean'],
+            pattern: PARAMETER_VALUE_RULE.pattern,
+            maxLength: PARAMETER_VALUE_RULE.maxLength,
+          },
+          'Extra jail(8) parameters, allowed by the node policy. Parameters Stockade sets ' +
+            'itself and the exec.* commands are refused.',
+        ),
+        propertyNames: {
+          pattern: PARAMETER_NAME_RULE.pattern,
+          maxLength: PARAMETER_NAME_RULE.maxLength,
+          not: {
+            anyOf: [{ enum: [...RESERVED_PARAMETERS] }, { pattern: EXEC_PARAMETER_PATTERN }],
+          },
         },
-        'Extra jail(8) parameters, allowed by the node policy.',
-      ),
+      },
       health: healthSchema(),
       restartPolicy: {
         enum: ['Always', 'OnFailure', 'Never'],
