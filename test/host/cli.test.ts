@@ -16,7 +16,8 @@ import { requireRoot } from '../setup/test-host.js';
 describe('testhost command', () => {
   it('quotes every exported value for sh', () => {
     const record = {
-      env: { PATH: "/tmp/it's/bin:/usr/bin", STOCKADE_SIM_STATE: '/tmp/s' },
+      binDir: "/tmp/it's/bin",
+      env: { PATH: "/tmp/it's/bin:/usr/local/bin", STOCKADE_SIM_STATE: '/tmp/s' },
       pool: { name: 'sttest00000000', file: '/tmp/p.img', mountpoint: '/tmp/mnt' },
       root: 'sttest00000000/stockade',
       releaseArchive: '/tmp/base.txz',
@@ -25,7 +26,7 @@ describe('testhost command', () => {
     const text = formatExports(record, '/repo/.testhost/stockade.yaml');
 
     expect(text.split('\n')).toEqual([
-      "export PATH='/tmp/it'\\''s/bin:/usr/bin'",
+      "export PATH='/tmp/it'\\''s/bin':\"$PATH\"",
       "export STOCKADE_SIM_STATE='/tmp/s'",
       "export STOCKADE_TESTHOST_POOL='sttest00000000'",
       "export STOCKADE_TESTHOST_ROOT='sttest00000000/stockade'",
@@ -57,7 +58,9 @@ describe('testhost up and down', () => {
 
   const stateDir = mkdtemp(path.join(os.tmpdir(), 'stockade-cli-test-'));
   afterAll(async () => {
-    await runTestHostCli(['down'], await stateDir).catch(() => undefined);
+    // Only after a failed test is a host still recorded.
+    if (existsSync(path.join(await stateDir, 'host.json')))
+      await runTestHostCli(['down'], await stateDir);
     await rm(await stateDir, { recursive: true, force: true });
   });
 

@@ -41,19 +41,24 @@ export async function runTestHostCli(
   }
 }
 
-/** The `export` lines for a recorded host, each value single-quoted for sh. */
+/**
+ * The `export` lines for a recorded host, each value single-quoted for sh. PATH puts the
+ * host's bin folder before the caller's own PATH, not before the one this process ran with.
+ */
 export function formatExports(record: TestHostRecord, configFile: string): string {
+  const env = Object.entries(record.env).filter(([name]) => name !== 'PATH');
   const vars: Record<string, string> = {
-    ...record.env,
+    ...Object.fromEntries(env),
     STOCKADE_TESTHOST_POOL: record.pool.name,
     STOCKADE_TESTHOST_ROOT: record.root,
     STOCKADE_TESTHOST_MOUNT: record.pool.mountpoint,
     STOCKADE_TESTHOST_RELEASE: record.releaseArchive,
     STOCKADE_TESTHOST_CONFIG: configFile,
   };
-  return Object.entries(vars)
-    .map(([name, value]) => `export ${name}='${value.replace(/'/g, `'\\''`)}'\n`)
-    .join('');
+  const lines = [`export PATH=${shellQuote(record.binDir)}:"$PATH"`];
+  for (const [name, value] of Object.entries(vars))
+    lines.push(`export ${name}=${shellQuote(value)}`);
+  return `${lines.join('\n')}\n`;
 }
 
 const USAGE = [
@@ -117,6 +122,10 @@ async function printEnv(files: Files): Promise<number> {
   }
   process.stdout.write(formatExports(record, files.config));
   return EXIT.OK;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 async function readRecord(file: string): Promise<TestHostRecord | undefined> {
