@@ -3,15 +3,21 @@
 // backoff, keeps service tables on healthy endpoints, repairs drift, and publishes a debounced
 // summary. Every effect (probe, observe, restart, step, status) and time itself are injected.
 
-import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
-import type { HealthCheck, RestartPolicy } from '../manifest/types.js';
+import type { HealthCheck } from '../manifest/types.js';
 import type { PlanStep } from '../plan/types.js';
-import type { HostEntry, JailNode, Topology } from '../topology/types.js';
+import type { JailNode, Topology } from '../topology/types.js';
 import { settleStatuses, shouldSend, type DebounceState } from './debounce.js';
 import { detectDrift, type DriftRecord } from './drift.js';
 import { resolveHealthTiming, type HealthTiming } from './duration.js';
 import { computeEndpoints, type UnavailableService } from './endpoints.js';
+import {
+  MONITOR_DEFAULTS,
+  type HealthMonitor,
+  type MonitorDeps,
+  type MonitorDesired,
+  type MonitorOptions,
+} from './monitor-deps.js';
 import { runProbes } from './probe-pool.js';
 import type { ProbeResult, ProbeTarget } from './probes.js';
 import {
@@ -19,99 +25,13 @@ import {
   decideRestart,
   markRestarted,
   type RestartEvent,
-  type RestartOptions,
   type RestartState,
 } from './restart.js';
+import { fingerprintSummary, summarizeJail, type HealthSummary } from './summary.js';
 import { createTracker, recordProbe, type HealthStatus, type TrackerState } from './tracker.js';
 
-/** What the last apply asked for: the topology and each jail's check and restart policy. */
-export interface MonitorDesired {
-  topology: Topology;
-  jails: Record<string, { health?: HealthCheck; restartPolicy?: RestartPolicy }>;
-}
-
-/** Timers, injected so tests drive the loop with a fake clock. */
-export interface MonitorTimers {
-  setTimeout(run: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The monitor's collaborators. */
-export interface MonitorDeps {
-  /** The last applied state; undefined before the first apply, when the monitor idles. */
-  desired(): MonitorDesired | undefined;
-  probe(target: ProbeTarget, check: HealthCheck): Promise<ProbeResult>;
-  /** A fresh observation of the host's topology. */
-  observe(): Promise<Topology>;
-  restartJail(name: string): Promise<void>;
-  applyStep(step: PlanStep): Promise<void>;
-  /** Writes service names with healthy endpoints; called only when they change. */
-  applyHosts?(hosts: HostEntry[]): Promise<void>;
-  /** The tail of a jail's output, for CrashLooping (readOutputTail on the jail's path). */
-  readOutputTail(jail: JailNode): Promise<string>;
-  onStatus(summary: HealthSummary): void | Promise<void>;
-  /** Milliseconds; any monotonic origin. */
-  now(): number;
-  timers: MonitorTimers;
-  nodeSelfHeal: boolean;
-  logger?: Logger;
-}
-
-/** Loop timing; every field has a default. */
-export interface MonitorOptions {
-  /** How often the loop wakes up; probes still follow each check's interval. */
-  tickMs: number;
-  driftIntervalMs: number;
-  /** A status must hold this long to be shown, and updates go out at most once per window. */
-  debounceMs: number;
-  /** Probes open at the same time. */
-  probeConcurrency: number;
-  restart: Partial<RestartOptions>;
-}
-
-export const MONITOR_DEFAULTS: MonitorOptions = {
-  tickMs: 1_000,
-  driftIntervalMs: 30_000,
-  debounceMs: 10_000,
-  probeConcurrency: 32,
-  restart: {},
-};
-
-/** One jail in the published summary. */
-export interface JailHealthSummary {
-  jail: string;
-  /** Debounced status; `unchecked` for a jail without a health check. */
-  status: HealthStatus | 'unchecked';
-  detail?: string;
-  restarts: number;
-  crashLooping: boolean;
-  nextRestartAt?: number;
-  /** Last output of a CrashLooping jail, at most 4 KiB. */
-  outputTail?: string;
-}
-
-/** What goes to the status branch. */
-export interface HealthSummary {
-  at: number;
-  jails: JailHealthSummary[];
-  drift: DriftRecord[];
-  unavailable: UnavailableService[];
-}
-
-/** The running loop. */
-export interface HealthMonitor {
-  /** Starts ticking at once; a second call does nothing. */
-  start(): void;
-  /** Stops ticking and resolves when the tick in flight, if any, is done. */
-  stop(): Promise<void>;
-  /** Runs one pass now; used by start and by tests. */
-  tick(): Promise<void>;
-  /**
-   * Forgets what the service tables hold; the engine calls it after an apply, which writes the
-   * tables whole, so the next pass takes unhealthy endpoints out again.
-   */
-  resetTables(): void;
-}
+export * from './monitor-deps.js';
+export type { HealthSummary, JailHealthSummary } from './summary.js';
 
 interface JailState {
   checkKey: string;
@@ -122,6 +42,8 @@ interface JailState {
   restart: RestartState;
   /** Drift repair of a stopped jail, applied when its backoff is due instead of restartJail. */
   repair?: PlanStep[];
+  /** The last observation found the jail stopped and no repair has succeeded since. */
+  stopped: boolean;
   outputTail?: string;
 }
 
@@ -185,6 +107,7 @@ export function createHealthMonitor(
         ...prepareCheck(name, check, now),
         nextProbeAt: now,
         restart: known?.restart ?? createRestartState(),
+        stopped: known?.stopped ?? false,
       });
     }
   }
@@ -204,16 +127,10 @@ export function createHealthMonitor(
       const dueAt = state.restart.dueAt;
       if (dueAt === undefined || dueAt > deps.now()) continue;
 
-      try {
-        if (state.repair === undefined) {
-          await deps.restartJail(name);
-        } else {
-          await applyInOrder(state.repair);
-        }
+      // A failed restart still counts as an attempt, so the next one backs off further.
+      if (await restartOne(name, state)) {
+        state.stopped = false;
         log.info({ jail: name, action: 'restart' }, 'jail restarted');
-      } catch (err) {
-        // A failed restart still counts as an attempt, so the next one backs off further.
-        log.warn({ jail: name, err }, 'jail restart failed');
       }
       const now = deps.now();
       state.restart = markRestarted(state.restart, now);
@@ -227,6 +144,17 @@ export function createHealthMonitor(
       if (state.restart.crashLooping) {
         await captureTail(desired.topology.jails[name], state);
       }
+    }
+  }
+
+  async function restartOne(name: string, state: JailState): Promise<boolean> {
+    if (state.repair !== undefined) return applyInOrder(state.repair);
+    try {
+      await deps.restartJail(name);
+      return true;
+    } catch (err) {
+      log.warn({ jail: name, err }, 'jail restart failed');
+      return false;
     }
   }
 
@@ -287,25 +215,13 @@ export function createHealthMonitor(
     const health: Record<string, HealthStatus> = {};
     for (const [name, state] of jails) {
       if (state.tracker !== undefined) health[name] = state.tracker.status;
-    }
-    // A jail is out while the last observation found it stopped and it has not been brought
-    // back since; its probes are paused meanwhile, so its tracker would not notice.
-    for (const record of drift) {
-      if (record.kind !== 'JailStopped') continue;
-      const pending = jails.get(record.target)?.restart.dueAt !== undefined;
-      if (!record.healed || pending) health[record.target] = 'unhealthy';
+      // Probes pause while a stopped jail waits for its repair, so the tracker would not notice.
+      if (state.stopped) health[name] = 'unhealthy';
     }
     const result = computeEndpoints({ desired: desired.topology, health, current: tables });
     unavailable = result.unavailable;
-    for (const step of result.steps) {
-      try {
-        await deps.applyStep(step);
-        if (step.action.type === 'pf.replaceTable') tables[step.target] = step.action.addresses;
-      } catch (err) {
-        // The table keeps its old content; the next pass tries again.
-        log.warn({ step: step.id, err }, 'table update failed');
-      }
-    }
+    // A table whose update fails keeps its recorded content, so the next pass tries again.
+    await applyInOrder(result.steps);
 
     const key = JSON.stringify(result.hosts);
     if (deps.applyHosts === undefined || key === hostsKey) return;
@@ -332,6 +248,10 @@ export function createHealthMonitor(
     const stopped = new Set(
       found.records.filter((r) => r.kind === 'JailStopped' && r.healed).map((r) => r.target),
     );
+    const seenStopped = new Set(
+      found.records.filter((r) => r.kind === 'JailStopped').map((r) => r.target),
+    );
+    for (const [name, state] of jails) state.stopped = seenStopped.has(name);
     for (const name of stopped) {
       const state = jails.get(name);
       const repair = found.steps.filter((s) => s.target === name);
@@ -342,13 +262,7 @@ export function createHealthMonitor(
       state.repair ??= repair;
     }
     drift = found.records;
-    await applyInOrder(
-      found.steps.filter((s) => !stopped.has(s.target)),
-      true,
-    );
-    for (const step of found.steps) {
-      if (step.action.type === 'pf.replaceTable') tables[step.target] = step.action.addresses;
-    }
+    await applyInOrder(found.steps.filter((s) => !stopped.has(s.target)));
   }
 
   function expectedTables(desired: MonitorDesired): Topology['tables'] {
@@ -359,8 +273,11 @@ export function createHealthMonitor(
     return out;
   }
 
-  /** Applies steps in order; a failed step skips the steps that depend on it. */
-  async function applyInOrder(steps: PlanStep[], tolerate = false): Promise<void> {
+  /**
+   * Applies steps in order, recording table contents that were written; a failed step skips
+   * the steps that depend on it. Resolves true when every step succeeded.
+   */
+  async function applyInOrder(steps: PlanStep[]): Promise<boolean> {
     const failed = new Set<string>();
     for (const step of steps) {
       if (step.dependsOn.some((id) => failed.has(id))) {
@@ -369,12 +286,13 @@ export function createHealthMonitor(
       }
       try {
         await deps.applyStep(step);
+        if (step.action.type === 'pf.replaceTable') tables[step.target] = step.action.addresses;
       } catch (err) {
-        if (!tolerate) throw err;
         failed.add(step.id);
-        log.warn({ step: step.id, err }, 'drift repair failed');
+        log.warn({ step: step.id, err }, 'step failed');
       }
     }
+    return failed.size === 0;
   }
 
   async function publish(desired: MonitorDesired): Promise<void> {
@@ -388,11 +306,23 @@ export function createHealthMonitor(
       at: now,
       jails: Object.keys(desired.topology.jails)
         .sort()
-        .flatMap((name) => summarizeJail(name, shown[name])),
+        .flatMap((name) => {
+          const state = jails.get(name);
+          if (state === undefined) return [];
+          const { tracker, restart, outputTail } = state;
+          const line = summarizeJail({
+            jail: name,
+            shown: shown[name],
+            tracker,
+            restart,
+            outputTail,
+          });
+          return line === undefined ? [] : [line];
+        }),
       drift,
       unavailable,
     };
-    const fingerprint = fingerprintOf(summary);
+    const fingerprint = fingerprintSummary(summary);
     if (!shouldSend(debounce, fingerprint, now, opts.debounceMs)) return;
 
     debounce.shown = shown;
@@ -405,33 +335,19 @@ export function createHealthMonitor(
     }
   }
 
-  function summarizeJail(name: string, status: HealthStatus | undefined): JailHealthSummary[] {
-    const state = jails.get(name);
-    if (state === undefined) return [];
-    if (state.tracker !== undefined && status === undefined) return [];
-
-    const { restart } = state;
-    return [
-      {
-        jail: name,
-        status: status ?? 'unchecked',
-        ...(state.tracker?.lastDetail === undefined ? {} : { detail: state.tracker.lastDetail }),
-        restarts: restart.restarts.length,
-        crashLooping: restart.crashLooping,
-        ...(restart.dueAt === undefined ? {} : { nextRestartAt: restart.dueAt }),
-        ...(restart.crashLooping && state.outputTail !== undefined
-          ? { outputTail: state.outputTail }
-          : {}),
-      },
-    ];
+  /** One pass at a time: a call during a pass waits for that pass instead of starting one. */
+  function runOnce(): Promise<void> {
+    inFlight ??= tick().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   }
 
   function schedule(ms: number): void {
     handle = deps.timers.setTimeout(() => {
-      inFlight = tick()
+      void runOnce()
         .catch((err: unknown) => log.error({ err }, 'health pass failed'))
         .finally(() => {
-          inFlight = undefined;
           if (running) schedule(opts.tickMs);
         });
     }, ms);
@@ -446,9 +362,10 @@ export function createHealthMonitor(
     async stop() {
       running = false;
       if (handle !== undefined) deps.timers.clearTimeout(handle);
-      await inFlight;
+      // The pass's own caller has its error (the scheduled path logs it); stop only waits.
+      await inFlight?.catch((err: unknown) => log.debug({ err }, 'health pass ended with error'));
     },
-    tick,
+    tick: runOnce,
     resetTables() {
       seededTables = false;
     },
@@ -464,13 +381,4 @@ function markUnhealed(records: DriftRecord[], jail: string): void {
   for (const record of records) {
     if (record.target === jail && record.kind === 'JailStopped') record.healed = false;
   }
-}
-
-/** What counts as a change worth a status update: not the time, not probe detail text. */
-function fingerprintOf(summary: HealthSummary): string {
-  return JSON.stringify({
-    jails: summary.jails.map((j) => [j.jail, j.status, j.restarts, j.crashLooping, j.outputTail]),
-    drift: summary.drift,
-    unavailable: summary.unavailable,
-  });
 }

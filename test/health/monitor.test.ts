@@ -479,3 +479,30 @@ describe('health monitor: after an apply', () => {
     ]);
   });
 });
+
+describe('health monitor: a repair that fails', () => {
+  it('keeps a jail without a check out of its service until it is seen running', async () => {
+    const { clock, monitor, record } = harness({
+      checks: { 'web-0': undefined },
+      failStep: (step) => step.id === 'jail.create:web-0',
+      options: { driftIntervalMs: 5_000 },
+      observe: (desired, t) => {
+        const observed = cloneTopology(desired);
+        if (t < 5_000) (observed.jails['web-0'] as JailNode).running = false;
+        return observed;
+      },
+    });
+
+    monitor.start();
+    await clock.advance(5_500);
+    await monitor.stop();
+
+    expect(tableUpdates(record.steps).filter(([, type]) => type === 'pf.replaceTable')).toEqual([
+      [0, 'pf.replaceTable', ['10.77.1.11']],
+      [5_000, 'pf.replaceTable', ['10.77.1.10', '10.77.1.11']],
+    ]);
+    expect(
+      record.steps.filter(({ step }) => step.id === 'jail.create:web-0').map((s) => s.at),
+    ).toEqual([1_000]);
+  });
+});
