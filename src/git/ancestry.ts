@@ -3,11 +3,12 @@
 // shallow boundary, which would turn every unfetched history into a false force-push alarm;
 // this walk says "unknown" instead, so the caller can deepen and ask again.
 
-import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import git, { Errors } from 'isomorphic-git';
+
+import { createSnapshotFs } from './snapshot-fs.js';
 
 /** `yes` and `no` are certain; `unknown` means the walk reached the shallow boundary. */
 export type Ancestry = 'yes' | 'no' | 'unknown';
@@ -29,6 +30,7 @@ export async function checkAncestry(options: {
   }
 
   const shallow = await readShallow(gitdir);
+  const fs = createSnapshotFs();
   const queue = [descendant];
   const seen = new Set(queue);
   let truncated = false;

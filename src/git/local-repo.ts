@@ -63,6 +63,18 @@ export async function countPacks(gitdir: string): Promise<number> {
   }
 }
 
+/** Number of loose objects; isomorphic-git writes every status blob, tree and commit loose. */
+export async function countLooseObjects(gitdir: string): Promise<number> {
+  const objects = path.join(gitdir, 'objects');
+  let count = 0;
+  for (const name of await readdir(objects)) {
+    if (/^[0-9a-f]{2}$/.test(name)) {
+      count += (await readdir(path.join(objects, name))).length;
+    }
+  }
+  return count;
+}
+
 async function removeStaleGenerations(dir: string, keep: string): Promise<void> {
   for (const name of await readdir(dir)) {
     if (name.startsWith('gen-') && name !== keep) {

@@ -4,6 +4,7 @@
 // commits on a separate branch. It never writes the tracked branch.
 
 import fs from 'node:fs';
+import { rm } from 'node:fs/promises';
 
 import git from 'isomorphic-git';
 
@@ -13,11 +14,18 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import type { CommitInfo, GitSource } from '../run/ports.js';
 import { checkAncestry } from './ancestry.js';
 import { type CommandRunner, createCliTransport } from './cli-transport.js';
-import { countPacks, createGeneration, openLocalRepo, switchGeneration } from './local-repo.js';
+import {
+  countLooseObjects,
+  countPacks,
+  createGeneration,
+  openLocalRepo,
+  switchGeneration,
+} from './local-repo.js';
 import { type GitCredentials, parseRemoteUrl, redactUrl } from './remote-url.js';
+import { createSnapshotFs } from './snapshot-fs.js';
 import { type RenderStatus, writeStatusCommit } from './status-writer.js';
-import { listTreeFiles, readFiles } from './tree.js';
-import { createHttpTransport, type GitTransport, remoteRefOf } from './transport.js';
+import { listTreeFiles, readFilesReusing } from './tree.js';
+import { createHttpTransport, fetchIfMoved, type GitTransport } from './transport.js';
 
 /** Options of createGitSource. */
 export interface GitSourceOptions {
@@ -47,6 +55,8 @@ export interface GitSourceOptions {
   identityFile?: string;
   /** Pack files tolerated after a fetch before the clone is replaced; default 20. */
   maxPacks?: number;
+  /** Loose objects (status commits write them) tolerated likewise; default 5000. */
+  maxLooseObjects?: number;
   /** Commits isAncestor may deepen the clone by before answering "not an ancestor"; 1000. */
   maxAncestryDepth?: number;
   /** Regenerates STATUS.md from every node's file on each status write. */
@@ -73,9 +83,11 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
   const transport = selectTransport(options);
   const { branch, dir } = options;
   const maxPacks = options.maxPacks ?? 20;
+  const maxLoose = options.maxLooseObjects ?? 5000;
   const maxAncestryDepth = options.maxAncestryDepth ?? 1000;
   const serialize = createMutex();
   let opened: Promise<string> | undefined;
+  let lastBlobs = new Map<string, Uint8Array>();
   const gitdir = (): Promise<string> => (opened ??= openLocalRepo(dir, transport));
 
   return {
@@ -85,11 +97,9 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
         const started = Date.now();
         const repo = await gitdir();
         const tip = await fetchTip(repo);
-        const packs = await countPacks(repo);
         const info = await readCommitInfo(repo, tip);
-        if (packs > maxPacks) {
-          await recloneFresh();
-          logger.info({ action: 'compact', commit: tip }, 'local clone replaced');
+        if (await isOvergrown(repo)) {
+          await recloneFresh(tip);
         }
         logger.debug({ action: 'fetch', commit: tip, durationMs: Date.now() - started }, 'fetched');
         return info;
@@ -98,8 +108,12 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
       serialize(async () => {
         const repo = await gitdir();
         const cache = {};
-        const files = await listTreeFiles({ gitdir: repo, oid, folder: options.path, cache });
-        return readFiles(repo, files, cache);
+        const fs = createSnapshotFs();
+        const files = await listTreeFiles({ gitdir: repo, oid, folder: options.path, cache, fs });
+        const result = await readFilesReusing({ gitdir: repo, files, known: lastBlobs, cache, fs });
+        // Only the last tree's blobs are kept, so memory stays at about one manifest tree.
+        lastBlobs = result.byOid;
+        return result.files;
       }),
     isAncestor: (ancestor, descendant) => serialize(() => resolveAncestry(ancestor, descendant)),
     writeStatus: (files, message) =>
@@ -122,32 +136,32 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
 
   /** The remote tip, fetched only when the local clone does not have it yet. */
   async function fetchTip(repo: string): Promise<string> {
-    const remoteTip = await transport.lsRemote(branch);
-    if (remoteTip === undefined) {
-      throw missingBranch();
-    }
-    if (
-      remoteTip === (await resolveLocalRef(repo, remoteRefOf(branch))) &&
-      (await hasCommit(repo, remoteTip))
-    ) {
-      return remoteTip;
-    }
-
-    const fetched = await transport.fetchBranch(repo, branch, { depth: 1 });
-    if (fetched === undefined) {
-      throw missingBranch();
-    }
-    return fetched;
-  }
-
-  /** Fetches the tracked branch into a new generation and switches to it. */
-  async function recloneFresh(): Promise<void> {
-    const generation = await createGeneration(dir, transport);
-    const tip = await transport.fetchBranch(generation, branch, { depth: 1 });
+    const tip = await fetchIfMoved(transport, repo, branch);
     if (tip === undefined) {
       throw missingBranch();
     }
-    await switchGeneration(dir, generation);
+    return tip;
+  }
+
+  /** True when fetches and status writes have left more packs or loose objects than allowed. */
+  async function isOvergrown(repo: string): Promise<boolean> {
+    return (await countPacks(repo)) > maxPacks || (await countLooseObjects(repo)) > maxLoose;
+  }
+
+  /**
+   * Fetches the tracked branch into a new generation and switches to it. A failure keeps the
+   * current clone, which is still correct, only larger; the next fetch tries again.
+   */
+  async function recloneFresh(tip: string): Promise<void> {
+    const generation = await createGeneration(dir, transport);
+    try {
+      await transport.fetchBranch(generation, branch, { depth: 1 });
+      await switchGeneration(dir, generation);
+      logger.info({ action: 'compact', commit: tip }, 'local clone replaced');
+    } catch (err) {
+      await rm(generation, { recursive: true, force: true });
+      logger.warn({ action: 'compact', commit: tip, err }, 'local clone not replaced');
+    }
   }
 
   /** Walks the local history, deepening the clone while the answer is unknown. */
@@ -232,26 +246,6 @@ async function readCommitInfo(gitdir: string, oid: string): Promise<CommitInfo> 
     author: `${commit.author.name} <${commit.author.email}>`,
     timestamp: commit.committer.timestamp,
   };
-}
-
-async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
-  try {
-    await git.readCommit({ fs, gitdir, oid });
-    return true;
-  } catch {
-    // Missing or unreadable: either way the commit must be fetched again.
-    return false;
-  }
-}
-
-/** The local tip of the tracked branch, undefined before the first fetch. */
-async function resolveLocalRef(gitdir: string, ref: string): Promise<string | undefined> {
-  try {
-    return await git.resolveRef({ fs, gitdir, ref });
-  } catch {
-    // No such ref yet: the first fetch has not run or a compaction just replaced the clone.
-    return undefined;
-  }
 }
 
 /** A promise chain that runs one task at a time, in call order. */

@@ -11,7 +11,7 @@ import git from 'isomorphic-git';
 import { GitPushRejectedError } from '../errors/git-push-rejected-error.js';
 import type { Logger } from '../log/logger.js';
 import { listTreeFiles, readFiles, type TreeFile, writeTreeFromFiles } from './tree.js';
-import type { GitTransport } from './transport.js';
+import { fetchIfMoved, type GitTransport } from './transport.js';
 
 /** Folder on the status branch holding one file per node. */
 export const NODES_FOLDER = 'nodes';
@@ -48,7 +48,7 @@ export interface StatusWriteOptions {
 export async function writeStatusCommit(options: StatusWriteOptions): Promise<string | undefined> {
   const { gitdir, transport, branch, logger, maxAttempts = 5, backoffMs = 100 } = options;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const tip = await transport.fetchBranch(gitdir, branch, { depth: 1 });
+    const tip = await fetchIfMoved(transport, gitdir, branch);
     const commit = await buildCommit(options, tip);
     if (commit === undefined) {
       logger.debug({ commit: tip }, 'status unchanged');
@@ -60,7 +60,7 @@ export async function writeStatusCommit(options: StatusWriteOptions): Promise<st
       return commit;
     }
 
-    logger.warn({ commit, step: `attempt ${attempt}` }, 'status push rejected');
+    logger.warn({ commit, action: 'status-push' }, 'status push rejected');
     if (attempt < maxAttempts) {
       await sleep(backoffMs * attempt * (0.5 + Math.random()));
     }

@@ -20,6 +20,26 @@ export function remoteRefOf(branch: string): string {
   return `refs/remotes/origin/${branch}`;
 }
 
+/**
+ * Brings remoteRefOf(branch) up to the remote tip at depth 1 and resolves with that tip, or
+ * undefined when the branch is missing. Costs one round trip when the local copy is current.
+ */
+export async function fetchIfMoved(
+  transport: GitTransport,
+  gitdir: string,
+  branch: string,
+): Promise<string | undefined> {
+  const remoteTip = await transport.lsRemote(branch);
+  if (remoteTip === undefined) {
+    return undefined;
+  }
+  if (remoteTip === (await resolveLocal(gitdir, remoteRefOf(branch)))) {
+    return remoteTip;
+  }
+
+  return transport.fetchBranch(gitdir, branch, { depth: 1 });
+}
+
 /** What src/git asks of a transport. Every method has its own deadline. */
 export interface GitTransport {
   /** Creates an empty bare repository at `gitdir`. */
@@ -129,6 +149,18 @@ export function createHttpTransport(options: TransportOptions): GitTransport {
         }
       }),
   };
+}
+
+/** The commit a local ref points to, when both exist; a ref without its object counts as absent. */
+async function resolveLocal(gitdir: string, ref: string): Promise<string | undefined> {
+  try {
+    const oid = await git.resolveRef({ fs, gitdir, ref });
+    await git.readCommit({ fs, gitdir, oid });
+    return oid;
+  } catch {
+    // No ref yet (first fetch, or just after a compaction) or a missing commit: fetch again.
+    return undefined;
+  }
 }
 
 type OperationWork<T> = (

@@ -2,9 +2,9 @@
 // Reading files straight out of a commit's tree and building trees from files, in a bare
 // repository: there is never a working tree or an index to corrupt.
 
-import fs from 'node:fs';
+import nodeFs from 'node:fs';
 
-import git, { Errors, type TreeEntry } from 'isomorphic-git';
+import git, { Errors, type FsClient, type TreeEntry } from 'isomorphic-git';
 
 import { GitPathNotFoundError } from '../errors/git-path-not-found-error.js';
 import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
@@ -25,8 +25,10 @@ export async function listTreeFiles(options: {
   oid: string;
   folder: string;
   cache: object;
+  /** Defaults to node:fs; readers pass a snapshot view (snapshot-fs.ts). */
+  fs?: FsClient;
 }): Promise<Map<string, TreeFile>> {
-  const { gitdir, oid, cache } = options;
+  const { gitdir, oid, cache, fs = nodeFs } = options;
   const folder = normalizeFolder(options.folder);
   let rootTree: string;
   try {
@@ -55,7 +57,7 @@ export async function listTreeFiles(options: {
     }
     throw err;
   }
-  await collect(gitdir, start, '', files, cache);
+  await collect({ fs, gitdir, cache }, start, '', files);
   return files;
 }
 
@@ -64,6 +66,7 @@ export async function readFiles(
   gitdir: string,
   files: Map<string, TreeFile>,
   cache: object,
+  fs: FsClient = nodeFs,
 ): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   for (const [name, file] of files) {
@@ -71,6 +74,31 @@ export async function readFiles(
     out.set(name, blob);
   }
   return out;
+}
+
+/**
+ * Like readFiles, but takes blobs whose id is in `known` from there instead of the object store,
+ * so reading a new commit costs only its changed files. Resolves with the files (fresh copies)
+ * and the id-to-content map of this tree, to pass as `known` next time.
+ */
+export async function readFilesReusing(options: {
+  gitdir: string;
+  files: Map<string, TreeFile>;
+  known: Map<string, Uint8Array>;
+  cache: object;
+  fs: FsClient;
+}): Promise<{ files: Map<string, Uint8Array>; byOid: Map<string, Uint8Array> }> {
+  const { gitdir, files, known, cache, fs } = options;
+  const missing = new Map([...files].filter(([, file]) => !known.has(file.oid)));
+  const read = await readFiles(gitdir, missing, cache, fs);
+  const byOid = new Map<string, Uint8Array>();
+  const out = new Map<string, Uint8Array>();
+  for (const [name, file] of files) {
+    const content = read.get(name) ?? known.get(file.oid) ?? new Uint8Array();
+    byOid.set(file.oid, content);
+    out.set(name, Uint8Array.from(content));
+  }
+  return { files: out, byOid };
 }
 
 /**
@@ -112,22 +140,21 @@ async function writeFolder(gitdir: string, folder: Folder): Promise<string> {
   for (const [path, child] of folder.folders) {
     entries.push({ mode: '040000', path, oid: await writeFolder(gitdir, child), type: 'tree' });
   }
-  return git.writeTree({ fs, gitdir, tree: entries });
+  return git.writeTree({ fs: nodeFs, gitdir, tree: entries });
 }
 
 /** Walks `entries` depth-first, adding regular files under `prefix`. */
 async function collect(
-  gitdir: string,
+  repo: { fs: FsClient; gitdir: string; cache: object },
   entries: TreeEntry[],
   prefix: string,
   files: Map<string, TreeFile>,
-  cache: object,
 ): Promise<void> {
   for (const entry of entries) {
     const name = prefix === '' ? entry.path : `${prefix}/${entry.path}`;
     if (entry.type === 'tree') {
-      const { tree } = await git.readTree({ fs, gitdir, oid: entry.oid, cache });
-      await collect(gitdir, tree, name, files, cache);
+      const { tree } = await git.readTree({ ...repo, oid: entry.oid });
+      await collect(repo, tree, name, files);
     } else if (entry.type === 'blob' && (entry.mode === '100644' || entry.mode === '100755')) {
       files.set(name, { mode: entry.mode, oid: entry.oid });
     }
