@@ -22,11 +22,17 @@ import { createWebhookServer } from './webhook.js';
 export interface DaemonDeps {
   configPath: string;
   loadConfig: (path: string) => Promise<NodeConfig>;
-  build: (config: NodeConfig, logger: Logger) => { engine: Engine; source: GitSource };
+  build: (config: NodeConfig, logger: Logger) => Promise<Built> | Built;
   logger: Logger;
   /** Where SIGTERM, SIGINT and SIGHUP come from; defaults to the process. */
   signals?: Pick<NodeJS.Process, 'on' | 'off'>;
   env?: NodeJS.ProcessEnv;
+}
+
+/** The engine and Git source built for one config. */
+export interface Built {
+  engine: Engine;
+  source: GitSource;
 }
 
 /** A running daemon. */
@@ -51,8 +57,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   let config = await deps.loadConfig(deps.configPath);
   const lock: Lock = await acquireLock(config.stateDir);
   const log = deps.logger.child({ node: config.name });
-  let built = deps.build(config, deps.logger);
+  let built = await deps.build(config, deps.logger);
   let secret = await webhookSecret(config, deps.env);
+  if (config.webhook !== undefined && !secret) {
+    log.warn({}, 'webhook secret is empty; every webhook request will be refused');
+  }
   const metrics = createMetrics();
   let boot = true;
   let stopping = false;
@@ -135,8 +144,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       log.warn({}, 'state directory and listeners change only on restart');
       next = { ...next, stateDir: config.stateDir, webhook: config.webhook, metrics: config.metrics } as NodeConfig;
     }
+    try {
+      built = await deps.build(next, deps.logger);
+    } catch (err) {
+      log.error({ err }, 'config reload failed; keeping the running config');
+      return;
+    }
     config = next;
-    built = deps.build(config, deps.logger);
     log.info({}, 'config reloaded');
     schedulePoll();
   };

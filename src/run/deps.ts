@@ -39,7 +39,7 @@ export type CompileFn = (
 export type PlanFn = (
   desired: Topology,
   observed: ObservedHost,
-  options: { maxPruneRatio: number; allowPruneAll: boolean },
+  options: { maxPruneRatio: number; allowPruneAll: boolean; applied?: Topology },
 ) => Plan;
 
 /** Probes one health check of a running jail once. */

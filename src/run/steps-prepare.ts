@@ -127,6 +127,7 @@ export const planStep: Step = {
       ctx.plan = ctx.deps.plan(ctx.desired!, ctx.observed!, {
         maxPruneRatio: policy.maxPruneRatio,
         allowPruneAll: policy.allowPruneAll,
+        ...(ctx.applied === undefined ? {} : { applied: ctx.applied.topology }),
       });
     } catch (err) {
       if (!hasCode(err, 'PRUNE_GUARD')) throw err;
