@@ -15,6 +15,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   validate: { summary: 'check the manifests of a folder', load: () => load('validate') },
   schema: { summary: 'print the JSON Schema of a kind', load: () => load('schema') },
   plan: { summary: 'show what a change would do to a node', load: () => load('plan') },
+  doctor: { summary: 'check the host prerequisites', load: () => load('doctor') },
+  apply: { summary: 'converge this host to the branch now', load: () => load('apply') },
+  run: { summary: 'run the daemon in the foreground', load: () => load('run') },
+  status: { summary: "show this node's last run", load: () => load('status') },
+  history: { summary: 'list the commits this node applied', load: () => load('history') },
+  rollback: { summary: 'apply an earlier commit now and pin it', load: () => load('rollback') },
 };
 
 function load(name: string): Promise<Command> {

@@ -45,14 +45,20 @@ const JAIL: JailNode = {
   labels: {},
 };
 const FIND = 'jls --libxo json -d -j web-0 -n jid name path host.hostname vnet dying';
-const RECORD_PROPS = ['stockade:jid', 'stockade:jail', ...[1, 2, 3, 4, 5, 6, 7].map((i) => `stockade:jail.${i}`)];
+const RECORD_PROPS = [
+  'stockade:jid',
+  'stockade:jail',
+  ...[1, 2, 3, 4, 5, 6, 7].map((i) => `stockade:jail.${i}`),
+];
 const GET_RECORD = `zfs get -H -p -o name,property,value,source ${RECORD_PROPS.join(',')} ${DS}`;
-const RUNNING = { stdout: jlsJson([{ jid: 7, name: 'web-0', path: '/stockade/jails/web-0', vnet: true }]) };
+const RUNNING = {
+  stdout: jlsJson([{ jid: 7, name: 'web-0', path: '/stockade/jails/web-0', vnet: true }]),
+};
 
 function recordRows(jail: JailNode, jid: number): string {
-  const rows: [string, string, string, string][] = Object.entries(encodeRecord(RECORD_JAIL, { ...jail, running: false })).map(
-    ([k, v]) => [DS, k, v, 'local'],
-  );
+  const rows: [string, string, string, string][] = Object.entries(
+    encodeRecord(RECORD_JAIL, { ...jail, running: false }),
+  ).map(([k, v]) => [DS, k, v, 'local']);
   rows.push([DS, 'stockade:jid', String(jid), 'local']);
   return zfsGet(rows);
 }
@@ -85,16 +91,25 @@ describe('jail.create', () => {
     expect(host.calls).toEqual([FIND, GET_RECORD]);
   });
 
-  it('adds a shared-mode address on Stockade\'s own loopback and passes ip4.addr', async () => {
+  it("adds a shared-mode address on Stockade's own loopback and passes ip4.addr", async () => {
     const shared: JailNode = {
       ...JAIL,
       vnet: false,
-      interfaces: [{ network: 'back', mode: 'shared', netif: 'sl0000aaaa', address: '127.0.77.5/24', description: 'stockade:jail:web-0:back' }],
+      interfaces: [
+        {
+          network: 'back',
+          mode: 'shared',
+          netif: 'sl0000aaaa',
+          address: '127.0.77.5/24',
+          description: 'stockade:jail:web-0:back',
+        },
+      ],
     };
     const host = fakeHost({
       [FIND]: [noJail('web-0'), RUNNING],
       'ifconfig sl0000aaaa': {
-        stdout: 'sl0000aaaa: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> metric 0 mtu 16384\n\tdescription: stockade:net:back\n',
+        stdout:
+          'sl0000aaaa: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> metric 0 mtu 16384\n\tdescription: stockade:net:back\n',
       },
     });
 
@@ -108,37 +123,61 @@ describe('jail.create', () => {
     ]);
   });
 
-  it('refuses an address on an interface that is not Stockade\'s (B3)', async () => {
+  it("refuses an address on an interface that is not Stockade's (B3)", async () => {
     const shared: JailNode = {
       ...JAIL,
       vnet: false,
-      interfaces: [{ network: 'x', mode: 'shared', netif: 'em0', address: '192.0.2.10/24', description: 'stockade:jail:web-0:x' }],
+      interfaces: [
+        {
+          network: 'x',
+          mode: 'shared',
+          netif: 'em0',
+          address: '192.0.2.10/24',
+          description: 'stockade:jail:web-0:x',
+        },
+      ],
     };
     const host = fakeHost({
       [FIND]: noJail('web-0'),
       'ifconfig em0': {
-        stdout: 'em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tinet 192.0.2.10 netmask 0xffffff00 broadcast 192.0.2.255\n',
+        stdout:
+          'em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tinet 192.0.2.10 netmask 0xffffff00 broadcast 192.0.2.255\n',
       },
     });
 
-    const err = await applyAction(host.ctx, { type: 'jail.create', jail: shared }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'jail.create', jail: shared }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({ code: 'FOREIGN_OBJECT', data: { iface: 'em0' } });
     expect(host.calls.some((c) => c.startsWith('jail '))).toBe(false);
   });
 
   it('refuses when a jail of that name runs from another path (a foreign jail)', async () => {
-    const host = fakeHost({ [FIND]: { stdout: jlsJson([{ jid: 3, name: 'web-0', path: '/usr/local/bastille/jails/web-0/root' }]) } });
+    const host = fakeHost({
+      [FIND]: {
+        stdout: jlsJson([{ jid: 3, name: 'web-0', path: '/usr/local/bastille/jails/web-0/root' }]),
+      },
+    });
 
-    const err = await applyAction(host.ctx, { type: 'jail.create', jail: JAIL }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'jail.create', jail: JAIL }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'FOREIGN_OBJECT', data: { jail: 'web-0', path: '/usr/local/bastille/jails/web-0/root' } });
+    expect(err).toMatchObject({
+      code: 'FOREIGN_OBJECT',
+      data: { jail: 'web-0', path: '/usr/local/bastille/jails/web-0/root' },
+    });
   });
 
   it('waits for a dying jail of the same name instead of creating (transient)', async () => {
-    const host = fakeHost({ [FIND]: { stdout: jlsJson([{ jid: 7, name: 'web-0', path: JAIL.path, dying: true }]) } });
+    const host = fakeHost({
+      [FIND]: { stdout: jlsJson([{ jid: 7, name: 'web-0', path: JAIL.path, dying: true }]) },
+    });
 
-    const err = await applyAction(host.ctx, { type: 'jail.create', jail: JAIL }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'jail.create', jail: JAIL }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({ code: 'HOST_STATE_UNEXPECTED', kind: 'transient' });
   });
@@ -152,7 +191,9 @@ describe('jail.configureNetwork', () => {
   it('sets the address and default route inside the jail, then only reads', async () => {
     const host = fakeHost({
       [FIND]: RUNNING,
-      [SHOW]: { stdout: 'se000000001b: flags=8842<BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n' },
+      [SHOW]: {
+        stdout: 'se000000001b: flags=8842<BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n',
+      },
       [ROUTE]: { stderr: 'route: route has not been found\n', exitCode: 1 },
     });
 
@@ -164,7 +205,10 @@ describe('jail.configureNetwork', () => {
         stdout:
           'se000000001b: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255\n',
       },
-      [ROUTE]: { stdout: '   route to: default\ndestination: default\n       mask: default\n    gateway: 10.77.0.1\n' },
+      [ROUTE]: {
+        stdout:
+          '   route to: default\ndestination: default\n       mask: default\n    gateway: 10.77.0.1\n',
+      },
     });
     await applyAction(host.ctx, { type: 'jail.configureNetwork', jail: 'web-0', iface });
 
@@ -183,9 +227,18 @@ describe('jail.startCommand', () => {
   const PROBE = `jexec web-0 /bin/sh -c p=$(cat /var/run/stockade.pid 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null`;
 
   it('runs argv as positional parameters of a fixed script, with a clean env', async () => {
-    const host = fakeHost({ [FIND]: RUNNING, [PROBE]: { exitCode: 1 }, [GET_RECORD]: noDataset(DS) });
+    const host = fakeHost({
+      [FIND]: RUNNING,
+      [PROBE]: { exitCode: 1 },
+      [GET_RECORD]: noDataset(DS),
+    });
 
-    await applyAction(host.ctx, { type: 'jail.startCommand', jail: 'web-0', command: JAIL.command, env: { MODE: 'prod' } });
+    await applyAction(host.ctx, {
+      type: 'jail.startCommand',
+      jail: 'web-0',
+      command: JAIL.command,
+      env: { MODE: 'prod' },
+    });
 
     expect(host.calls).toEqual([
       FIND,
@@ -200,9 +253,18 @@ describe('jail.startCommand', () => {
   });
 
   it('does not start a second copy while the first is alive', async () => {
-    const host = fakeHost({ [FIND]: RUNNING, [PROBE]: { exitCode: 0 }, [GET_RECORD]: { stdout: recordRows(JAIL, 7) } });
+    const host = fakeHost({
+      [FIND]: RUNNING,
+      [PROBE]: { exitCode: 0 },
+      [GET_RECORD]: { stdout: recordRows(JAIL, 7) },
+    });
 
-    await applyAction(host.ctx, { type: 'jail.startCommand', jail: 'web-0', command: JAIL.command, env: { MODE: 'prod' } });
+    await applyAction(host.ctx, {
+      type: 'jail.startCommand',
+      jail: 'web-0',
+      command: JAIL.command,
+      env: { MODE: 'prod' },
+    });
 
     expect(host.calls).toEqual([FIND, PROBE, GET_RECORD]);
   });
@@ -218,13 +280,21 @@ describe('jail.stop and jail.remove', () => {
     host.reset({ [FIND]: RUNNING, [PROBE]: { exitCode: 1 } });
     await applyAction(host.ctx, { type: 'jail.stop', jail: 'web-0', jid: 7 });
 
-    expect(first).toEqual([FIND, PROBE, 'jexec web-0 /bin/sh -c kill -TERM "$(cat /var/run/stockade.pid)" 2>/dev/null; rm -f /var/run/stockade.pid']);
+    expect(first).toEqual([
+      FIND,
+      PROBE,
+      'jexec web-0 /bin/sh -c kill -TERM "$(cat /var/run/stockade.pid)" 2>/dev/null; rm -f /var/run/stockade.pid',
+    ]);
     expect(host.calls).toEqual([FIND, PROBE]);
   });
 
   it('removes only after the JID check, then confirms it is gone (and waits out dying)', async () => {
     const host = fakeHost({
-      [FIND]: [RUNNING, { stdout: jlsJson([{ jid: 7, name: 'web-0', path: JAIL.path, dying: true }]) }, noJail('web-0')],
+      [FIND]: [
+        RUNNING,
+        { stdout: jlsJson([{ jid: 7, name: 'web-0', path: JAIL.path, dying: true }]) },
+        noJail('web-0'),
+      ],
       [GET_RECORD]: { stdout: recordRows(JAIL, 7) },
     });
 
@@ -241,12 +311,23 @@ describe('jail.stop and jail.remove', () => {
     const newer = { stdout: jlsJson([{ jid: 12, name: 'web-0', path: JAIL.path }]) };
     const host = fakeHost({ [FIND]: newer, [GET_RECORD]: { stdout: recordRows(JAIL, 12) } });
 
-    const remove = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 }).catch((e: unknown) => e);
-    const stop = await applyAction(host.ctx, { type: 'jail.stop', jail: 'web-0', jid: 7 }).catch((e: unknown) => e);
+    const remove = await applyAction(host.ctx, {
+      type: 'jail.remove',
+      jail: 'web-0',
+      jid: 7,
+    }).catch((e: unknown) => e);
+    const stop = await applyAction(host.ctx, { type: 'jail.stop', jail: 'web-0', jid: 7 }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(remove).toMatchObject({ code: 'JAIL_INSTANCE_CHANGED', data: { jail: 'web-0', expectedJid: 7, runningJid: 12 } });
+    expect(remove).toMatchObject({
+      code: 'JAIL_INSTANCE_CHANGED',
+      data: { jail: 'web-0', expectedJid: 7, runningJid: 12 },
+    });
     expect(stop).toMatchObject({ code: 'JAIL_INSTANCE_CHANGED' });
-    expect(host.calls.some((c) => c.startsWith('jail -q -r') || c.includes('kill -TERM'))).toBe(false);
+    expect(host.calls.some((c) => c.startsWith('jail -q -r') || c.includes('kill -TERM'))).toBe(
+      false,
+    );
   });
 
   it('fences with the recorded JID when the step carries none', async () => {
@@ -255,15 +336,22 @@ describe('jail.stop and jail.remove', () => {
       [GET_RECORD]: { stdout: recordRows(JAIL, 7) },
     });
 
-    const err = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0' }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0' }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'JAIL_INSTANCE_CHANGED', data: { expectedJid: 7, runningJid: 12 } });
+    expect(err).toMatchObject({
+      code: 'JAIL_INSTANCE_CHANGED',
+      data: { expectedJid: 7, runningJid: 12 },
+    });
   });
 
   it('refuses to remove a jail that has no Stockade record', async () => {
     const host = fakeHost({ [FIND]: RUNNING, [GET_RECORD]: noDataset(DS) });
 
-    const err = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({ code: 'FOREIGN_OBJECT' });
   });
@@ -272,9 +360,15 @@ describe('jail.stop and jail.remove', () => {
     const dying = { stdout: jlsJson([{ jid: 7, name: 'web-0', path: JAIL.path, dying: true }]) };
     const host = fakeHost({ [FIND]: dying, [GET_RECORD]: { stdout: recordRows(JAIL, 7) } });
 
-    const err = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'HOST_STATE_UNEXPECTED', kind: 'transient', data: { detail: 'jail is still dying' } });
+    expect(err).toMatchObject({
+      code: 'HOST_STATE_UNEXPECTED',
+      kind: 'transient',
+      data: { detail: 'jail is still dying' },
+    });
     expect(host.calls.filter((c) => c === FIND)).toHaveLength(11);
   });
 });

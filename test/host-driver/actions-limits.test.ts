@@ -10,7 +10,9 @@ import { fakeHost, noDataset, noJail } from './fake-host.js';
 describe('rctl.set', () => {
   it('removes exactly the stale rules and adds the missing ones (B23)', async () => {
     const host = fakeHost({
-      'rctl jail:web-0': { stdout: 'jail:web-0:nthr:deny=4\njail:web-0:nthr:log=4\njail:web-0:maxproc:deny=200\n' },
+      'rctl jail:web-0': {
+        stdout: 'jail:web-0:nthr:deny=4\njail:web-0:nthr:log=4\njail:web-0:maxproc:deny=200\n',
+      },
     });
 
     await applyAction(host.ctx, {
@@ -31,17 +33,25 @@ describe('rctl.set', () => {
   });
 
   it('only reads when the rules already match', async () => {
-    const host = fakeHost({ 'rctl jail:web-0': { stdout: 'jail:web-0:memoryuse:deny=536870912\n' } });
+    const host = fakeHost({
+      'rctl jail:web-0': { stdout: 'jail:web-0:memoryuse:deny=536870912\n' },
+    });
 
-    await applyAction(host.ctx, { type: 'rctl.set', jail: 'web-0', rules: [{ resource: 'memoryuse', action: 'deny', amount: '536870912' }] });
+    await applyAction(host.ctx, {
+      type: 'rctl.set',
+      jail: 'web-0',
+      rules: [{ resource: 'memoryuse', action: 'deny', amount: '536870912' }],
+    });
 
     expect(host.calls).toEqual(['rctl jail:web-0']);
   });
 });
 
 describe('rctl.clear', () => {
-  it('removes the jail\'s rules only when there are any (rctl -r fails with ESRCH otherwise)', async () => {
-    const host = fakeHost({ 'rctl jail:web-0': [{ stdout: 'jail:web-0:maxproc:deny=200\n' }, { stdout: '' }] });
+  it("removes the jail's rules only when there are any (rctl -r fails with ESRCH otherwise)", async () => {
+    const host = fakeHost({
+      'rctl jail:web-0': [{ stdout: 'jail:web-0:maxproc:deny=200\n' }, { stdout: '' }],
+    });
 
     await applyAction(host.ctx, { type: 'rctl.clear', jail: 'web-0' });
     await applyAction(host.ctx, { type: 'rctl.clear', jail: 'web-0' });
@@ -56,7 +66,9 @@ describe('cpuset.set', () => {
   it('resolves the JID, then sets the list by JID; then only reads', async () => {
     const host = fakeHost({
       'jls -j web-0 jid': { stdout: '7\n' },
-      'cpuset -g -j 7': { stdout: 'jail 7 mask: 0, 1, 2, 3\njail 7 domain policy: first-touch mask: 0\n' },
+      'cpuset -g -j 7': {
+        stdout: 'jail 7 mask: 0, 1, 2, 3\njail 7 domain policy: first-touch mask: 0\n',
+      },
       [GET_RECORD]: noDataset('tank/stockade/jails/web-0'),
     });
 
@@ -64,7 +76,9 @@ describe('cpuset.set', () => {
     const first = [...host.calls];
     host.reset({
       'jls -j web-0 jid': { stdout: '7\n' },
-      'cpuset -g -j 7': { stdout: 'jail 7 mask: 0, 1\njail 7 domain policy: first-touch mask: 0\n' },
+      'cpuset -g -j 7': {
+        stdout: 'jail 7 mask: 0, 1\njail 7 domain policy: first-touch mask: 0\n',
+      },
       [GET_RECORD]: noDataset('tank/stockade/jails/web-0'),
     });
     await applyAction(host.ctx, { type: 'cpuset.set', jail: 'web-0', cpus: '0-1' });
@@ -76,7 +90,11 @@ describe('cpuset.set', () => {
   it('never passes a jail name to cpuset -j', async () => {
     const host = fakeHost({ 'jls -j web-0 jid': noJail('web-0') });
 
-    const err = await applyAction(host.ctx, { type: 'cpuset.set', jail: 'web-0', cpus: '0-1' }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, {
+      type: 'cpuset.set',
+      jail: 'web-0',
+      cpus: '0-1',
+    }).catch((e: unknown) => e);
 
     expect(err).toMatchObject({ code: 'HOST_STATE_UNEXPECTED', data: { jail: 'web-0' } });
     expect(host.calls).toEqual(['jls -j web-0 jid']);

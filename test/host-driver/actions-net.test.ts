@@ -18,8 +18,10 @@ const IFACE: JailInterface = {
   gateway: '10.77.0.1',
   description: 'stockade:jail:web-0:frontend',
 };
-const BRIDGE_UP = 'sb1a2b3c4d: flags=1008843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500\n\tdescription: stockade:net:frontend\n\tinet 10.77.0.1 netmask 0xffffff00 broadcast 10.77.0.255\n';
-const MEMBER = '\tmember: se000000001a flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>\n\t        ifmaxaddr 0 port 5 priority 128 path cost 2000\n';
+const BRIDGE_UP =
+  'sb1a2b3c4d: flags=1008843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500\n\tdescription: stockade:net:frontend\n\tinet 10.77.0.1 netmask 0xffffff00 broadcast 10.77.0.255\n';
+const MEMBER =
+  '\tmember: se000000001a flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>\n\t        ifmaxaddr 0 port 5 priority 128 path cost 2000\n';
 
 describe('epair.create', () => {
   it('lets the kernel allocate, renames both ends, marks them and joins the bridge', async () => {
@@ -33,7 +35,8 @@ describe('epair.create', () => {
     const first = [...host.calls];
     host.reset({
       'ifconfig se000000001a': {
-        stdout: 'se000000001a: flags=8963<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tdescription: stockade:jail:web-0:frontend\n',
+        stdout:
+          'se000000001a: flags=8963<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tdescription: stockade:jail:web-0:frontend\n',
       },
       'ifconfig sb1a2b3c4d': { stdout: BRIDGE_UP + MEMBER },
     });
@@ -57,10 +60,17 @@ describe('epair.create', () => {
     const host = fakeHost({
       'ifconfig se000000001a': noInterface('se000000001a'),
       'ifconfig epair create': { stdout: 'epair3a\n' },
-      'ifconfig epair3a name se000000001a': { stderr: 'ifconfig: ioctl SIOCSIFNAME (set name): File exists\n', exitCode: 1 },
+      'ifconfig epair3a name se000000001a': {
+        stderr: 'ifconfig: ioctl SIOCSIFNAME (set name): File exists\n',
+        exitCode: 1,
+      },
     });
 
-    const err = await applyAction(host.ctx, { type: 'epair.create', jail: 'web-0', iface: IFACE }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, {
+      type: 'epair.create',
+      jail: 'web-0',
+      iface: IFACE,
+    }).catch((e: unknown) => e);
 
     expect(err).toMatchObject({ code: 'HOST_COMMAND_FAILED' });
     expect(host.calls.slice(-1)).toEqual(['ifconfig epair3a destroy']);
@@ -75,24 +85,38 @@ describe('epair.create', () => {
       iface: { ...IFACE, epair: 'e0a_reportingdb10x1' },
     }).catch((e: unknown) => e);
 
-    expect(err).toMatchObject({ code: 'INVALID_HOST_NAME', data: { iface: 'e0a_reportingdb10x1' } });
+    expect(err).toMatchObject({
+      code: 'INVALID_HOST_NAME',
+      data: { iface: 'e0a_reportingdb10x1' },
+    });
     expect(host.calls).toEqual([]);
   });
 
-  it('refuses an existing interface of that name that is not the attachment\'s', async () => {
+  it("refuses an existing interface of that name that is not the attachment's", async () => {
     const host = fakeHost({
-      'ifconfig se000000001a': { stdout: 'se000000001a: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n' },
+      'ifconfig se000000001a': {
+        stdout:
+          'se000000001a: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n',
+      },
     });
 
-    const err = await applyAction(host.ctx, { type: 'epair.create', jail: 'web-0', iface: IFACE }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, {
+      type: 'epair.create',
+      jail: 'web-0',
+      iface: IFACE,
+    }).catch((e: unknown) => e);
 
-    expect(err).toMatchObject({ code: 'FOREIGN_OBJECT', data: { iface: 'se000000001a', description: null } });
+    expect(err).toMatchObject({
+      code: 'FOREIGN_OBJECT',
+      data: { iface: 'se000000001a', description: null },
+    });
   });
 });
 
 describe('epair.destroy', () => {
   const HOST_END = {
-    stdout: 'se000000001a: flags=8963<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tdescription: stockade:jail:web-0:frontend\n',
+    stdout:
+      'se000000001a: flags=8963<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tdescription: stockade:jail:web-0:frontend\n',
   };
 
   it('reclaims the jail end from the running jail before destroying (B6, B10)', async () => {
@@ -165,7 +189,10 @@ describe('netif steps', () => {
   it('moves the gateway address when the network changed', async () => {
     const host = fakeHost({ 'ifconfig sb1a2b3c4d': { stdout: BRIDGE_UP } });
 
-    await applyAction(host.ctx, { type: 'netif.update', netif: { ...NETIF, address: '10.78.0.1/24' } });
+    await applyAction(host.ctx, {
+      type: 'netif.update',
+      netif: { ...NETIF, address: '10.78.0.1/24' },
+    });
 
     expect(host.calls).toEqual([
       'ifconfig sb1a2b3c4d',
@@ -177,22 +204,38 @@ describe('netif steps', () => {
   it('destroys only its own interface and refuses a foreign one', async () => {
     const host = fakeHost({
       'ifconfig sb1a2b3c4d': { stdout: BRIDGE_UP },
-      'ifconfig em0': { stdout: 'em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n' },
+      'ifconfig em0': {
+        stdout: 'em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500\n',
+      },
     });
 
     await applyAction(host.ctx, { type: 'netif.destroy', name: 'sb1a2b3c4d' });
-    const err = await applyAction(host.ctx, { type: 'netif.destroy', name: 'em0' }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'netif.destroy', name: 'em0' }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(host.calls).toEqual(['ifconfig sb1a2b3c4d', 'ifconfig sb1a2b3c4d destroy', 'ifconfig em0']);
+    expect(host.calls).toEqual([
+      'ifconfig sb1a2b3c4d',
+      'ifconfig sb1a2b3c4d destroy',
+      'ifconfig em0',
+    ]);
     expect(err).toMatchObject({ code: 'FOREIGN_OBJECT', data: { iface: 'em0' } });
   });
 
   it('creates a loopback for a shared network', async () => {
-    const host = fakeHost({ 'ifconfig sl0000aaaa': noInterface('sl0000aaaa'), 'ifconfig lo create': { stdout: 'lo1\n' } });
+    const host = fakeHost({
+      'ifconfig sl0000aaaa': noInterface('sl0000aaaa'),
+      'ifconfig lo create': { stdout: 'lo1\n' },
+    });
 
     await applyAction(host.ctx, {
       type: 'netif.create',
-      netif: { name: 'sl0000aaaa', kind: 'loopback', network: 'back', description: 'stockade:net:back' },
+      netif: {
+        name: 'sl0000aaaa',
+        kind: 'loopback',
+        network: 'back',
+        description: 'stockade:net:back',
+      },
     });
 
     expect(host.calls).toEqual([

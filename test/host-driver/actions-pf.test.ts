@@ -33,16 +33,26 @@ describe('pf.loadAnchor', () => {
     expect(stdins[2]).toBe(`${RULES[0]}\n`);
     expect(stdins[3]).toBe(`${RULES[0]}\n`);
     expect(host.calls).toEqual([`pfctl -a ${ANCHOR} -s nat`, `pfctl -a ${ANCHOR} -s rules`]);
-    expect((await readPfRecords(host.ctx.stateDir)).anchors[ANCHOR]).toEqual({ rules: RULES, printed: [PRINTED.trim()] });
+    expect((await readPfRecords(host.ctx.stateDir)).anchors[ANCHOR]).toEqual({
+      rules: RULES,
+      printed: [PRINTED.trim()],
+    });
   });
 
   it('refuses rules the dry run rejects, naming the line, and loads nothing (B5)', async () => {
-    const bad = ['pass in on em0 proto tcp to port 80', 'rdr pass on em0 proto tcp to port 203.0.113.9:3050 -> 10.77.0.2'];
+    const bad = [
+      'pass in on em0 proto tcp to port 80',
+      'rdr pass on em0 proto tcp to port 203.0.113.9:3050 -> 10.77.0.2',
+    ];
     const host = fakeHost({
       [`pfctl -n -a ${ANCHOR} -f -`]: { stderr: 'stdin:2: syntax error\n', exitCode: 1 },
     });
 
-    const err = await applyAction(host.ctx, { type: 'pf.loadAnchor', anchor: ANCHOR, rules: bad }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, {
+      type: 'pf.loadAnchor',
+      anchor: ANCHOR,
+      rules: bad,
+    }).catch((e: unknown) => e);
 
     expect(err).toMatchObject({
       code: 'PF_RULES_INVALID',
@@ -55,9 +65,20 @@ describe('pf.loadAnchor', () => {
   it('never touches the main ruleset or an anchor outside its parent (B4)', async () => {
     const host = fakeHost({});
 
-    const outside = await applyAction(host.ctx, { type: 'pf.loadAnchor', anchor: 'other/web', rules: RULES }).catch((e: unknown) => e);
-    const main = await applyAction(host.ctx, { type: 'pf.loadAnchor', anchor: 'stockade', rules: RULES }).catch((e: unknown) => e);
-    const wildcard = await applyAction(host.ctx, { type: 'pf.flushAnchor', anchor: 'stockade/*' }).catch((e: unknown) => e);
+    const outside = await applyAction(host.ctx, {
+      type: 'pf.loadAnchor',
+      anchor: 'other/web',
+      rules: RULES,
+    }).catch((e: unknown) => e);
+    const main = await applyAction(host.ctx, {
+      type: 'pf.loadAnchor',
+      anchor: 'stockade',
+      rules: RULES,
+    }).catch((e: unknown) => e);
+    const wildcard = await applyAction(host.ctx, {
+      type: 'pf.flushAnchor',
+      anchor: 'stockade/*',
+    }).catch((e: unknown) => e);
 
     expect([outside, main, wildcard]).toMatchObject([
       { code: 'FOREIGN_OBJECT', data: { anchor: 'other/web' } },
@@ -74,18 +95,35 @@ describe('pf.replaceTable and pf.killTable', () => {
   it('replaces the whole table in one call, then only reads', async () => {
     const host = fakeHost({ [SHOW]: { stdout: '   10.77.0.2\n' } });
 
-    await applyAction(host.ctx, { type: 'pf.replaceTable', anchor: ANCHOR, table: 'web', addresses: ['10.77.0.3', '10.77.0.2'] });
+    await applyAction(host.ctx, {
+      type: 'pf.replaceTable',
+      anchor: ANCHOR,
+      table: 'web',
+      addresses: ['10.77.0.3', '10.77.0.2'],
+    });
     const first = [...host.calls];
     host.reset({ [SHOW]: { stdout: '   10.77.0.2\n   10.77.0.3\n' } });
-    await applyAction(host.ctx, { type: 'pf.replaceTable', anchor: ANCHOR, table: 'web', addresses: ['10.77.0.3', '10.77.0.2'] });
+    await applyAction(host.ctx, {
+      type: 'pf.replaceTable',
+      anchor: ANCHOR,
+      table: 'web',
+      addresses: ['10.77.0.3', '10.77.0.2'],
+    });
 
     expect(first).toEqual([SHOW, `pfctl -a ${ANCHOR} -t web -T replace 10.77.0.2 10.77.0.3`]);
     expect(host.calls).toEqual([SHOW]);
-    expect((await readPfRecords(host.ctx.stateDir)).tables).toEqual({ [`${ANCHOR}:web`]: { anchor: ANCHOR, table: 'web' } });
+    expect((await readPfRecords(host.ctx.stateDir)).tables).toEqual({
+      [`${ANCHOR}:web`]: { anchor: ANCHOR, table: 'web' },
+    });
   });
 
   it('kills an existing table and forgets it; a missing one needs nothing', async () => {
-    const host = fakeHost({ [SHOW]: [{ stdout: '   10.77.0.2\n' }, { stderr: 'pfctl: Table does not exist.\n', exitCode: 1 }] });
+    const host = fakeHost({
+      [SHOW]: [
+        { stdout: '   10.77.0.2\n' },
+        { stderr: 'pfctl: Table does not exist.\n', exitCode: 1 },
+      ],
+    });
 
     await applyAction(host.ctx, { type: 'pf.killTable', anchor: ANCHOR, table: 'web' });
     await applyAction(host.ctx, { type: 'pf.killTable', anchor: ANCHOR, table: 'web' });
@@ -96,11 +134,17 @@ describe('pf.replaceTable and pf.killTable', () => {
 
 describe('pf.flushAnchor', () => {
   it('flushes a listed anchor and skips one that is gone', async () => {
-    const host = fakeHost({ 'pfctl -a stockade -v -s Anchors': [{ stdout: `  ${ANCHOR}\n` }, { stdout: '' }] });
+    const host = fakeHost({
+      'pfctl -a stockade -v -s Anchors': [{ stdout: `  ${ANCHOR}\n` }, { stdout: '' }],
+    });
 
     await applyAction(host.ctx, { type: 'pf.flushAnchor', anchor: ANCHOR });
     await applyAction(host.ctx, { type: 'pf.flushAnchor', anchor: ANCHOR });
 
-    expect(host.calls).toEqual(['pfctl -a stockade -v -s Anchors', `pfctl -a ${ANCHOR} -F all`, 'pfctl -a stockade -v -s Anchors']);
+    expect(host.calls).toEqual([
+      'pfctl -a stockade -v -s Anchors',
+      `pfctl -a ${ANCHOR} -F all`,
+      'pfctl -a stockade -v -s Anchors',
+    ]);
   });
 });

@@ -29,7 +29,9 @@ function volumeProps(overrides: Record<string, string> = {}): string {
     'stockade:reclaim': 'Retain',
     ...overrides,
   };
-  return zfsGet(Object.entries(values).map(([k, v]) => ['tank/stockade/volumes/data', k, v, 'local']));
+  return zfsGet(
+    Object.entries(values).map(([k, v]) => ['tank/stockade/volumes/data', k, v, 'local']),
+  );
 }
 
 describe('dataset.create', () => {
@@ -49,7 +51,9 @@ describe('dataset.create', () => {
   });
 
   it('sets only the properties that differ on an existing dataset, one per call', async () => {
-    const host = fakeHost({ [GET_VOLUME]: { stdout: volumeProps({ quota: '0', compression: 'off' }) } });
+    const host = fakeHost({
+      [GET_VOLUME]: { stdout: volumeProps({ quota: '0', compression: 'off' }) },
+    });
 
     await applyAction(host.ctx, { type: 'dataset.create', dataset: VOLUME });
 
@@ -61,12 +65,19 @@ describe('dataset.create', () => {
   });
 
   it('refuses to adopt a dataset without the local managed mark', async () => {
-    const inherited = zfsGet([['tank/stockade/volumes/data', 'stockade:managed', 'true', 'inherited from tank/stockade']]);
+    const inherited = zfsGet([
+      ['tank/stockade/volumes/data', 'stockade:managed', 'true', 'inherited from tank/stockade'],
+    ]);
     const host = fakeHost({ [GET_VOLUME]: { stdout: inherited } });
 
-    const err = await applyAction(host.ctx, { type: 'dataset.create', dataset: VOLUME }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'dataset.create', dataset: VOLUME }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'FOREIGN_OBJECT', data: { dataset: 'tank/stockade/volumes/data' } });
+    expect(err).toMatchObject({
+      code: 'FOREIGN_OBJECT',
+      data: { dataset: 'tank/stockade/volumes/data' },
+    });
     expect(host.calls).toEqual([GET_VOLUME]);
   });
 });
@@ -80,7 +91,8 @@ describe('dataset.clone', () => {
     marks: {},
     snapshots: [],
   };
-  const GET = 'zfs get -H -p -o name,property,value,source stockade:managed,stockade:role tank/stockade/jails/web-0';
+  const GET =
+    'zfs get -H -p -o name,property,value,source stockade:managed,stockade:role tank/stockade/jails/web-0';
 
   it('clones from the origin snapshot after checking it exists', async () => {
     const host = fakeHost({ [GET]: noDataset(JAIL.name) });
@@ -97,14 +109,21 @@ describe('dataset.clone', () => {
   it('fails with one clear error naming the missing origin snapshot (B25)', async () => {
     const host = fakeHost({
       [GET]: noDataset(JAIL.name),
-      'zfs list -H -o name tank/stockade/images/web-1a2b@ready': noDataset('tank/stockade/images/web-1a2b@ready'),
+      'zfs list -H -o name tank/stockade/images/web-1a2b@ready': noDataset(
+        'tank/stockade/images/web-1a2b@ready',
+      ),
     });
 
-    const err = await applyAction(host.ctx, { type: 'dataset.clone', dataset: JAIL }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'dataset.clone', dataset: JAIL }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({
       code: 'SNAPSHOT_MISSING',
-      data: { dataset: 'tank/stockade/jails/web-0', snapshot: 'tank/stockade/images/web-1a2b@ready' },
+      data: {
+        dataset: 'tank/stockade/jails/web-0',
+        snapshot: 'tank/stockade/images/web-1a2b@ready',
+      },
     });
     expect(host.calls.some((c) => c.startsWith('zfs clone'))).toBe(false);
   });
@@ -112,14 +131,29 @@ describe('dataset.clone', () => {
 
 describe('dataset.snapshot', () => {
   it('snapshots once and only checks the second time', async () => {
-    const host = fakeHost({ 'zfs list -H -o name tank/stockade/jails/web-0@c-1': noDataset('tank/stockade/jails/web-0@c-1') });
+    const host = fakeHost({
+      'zfs list -H -o name tank/stockade/jails/web-0@c-1': noDataset(
+        'tank/stockade/jails/web-0@c-1',
+      ),
+    });
 
-    await applyAction(host.ctx, { type: 'dataset.snapshot', name: 'tank/stockade/jails/web-0', snapshot: 'c-1' });
+    await applyAction(host.ctx, {
+      type: 'dataset.snapshot',
+      name: 'tank/stockade/jails/web-0',
+      snapshot: 'c-1',
+    });
     const first = [...host.calls];
     host.reset({});
-    await applyAction(host.ctx, { type: 'dataset.snapshot', name: 'tank/stockade/jails/web-0', snapshot: 'c-1' });
+    await applyAction(host.ctx, {
+      type: 'dataset.snapshot',
+      name: 'tank/stockade/jails/web-0',
+      snapshot: 'c-1',
+    });
 
-    expect(first).toEqual(['zfs list -H -o name tank/stockade/jails/web-0@c-1', 'zfs snapshot tank/stockade/jails/web-0@c-1']);
+    expect(first).toEqual([
+      'zfs list -H -o name tank/stockade/jails/web-0@c-1',
+      'zfs snapshot tank/stockade/jails/web-0@c-1',
+    ]);
     expect(host.calls).toEqual(['zfs list -H -o name tank/stockade/jails/web-0@c-1']);
   });
 });
@@ -154,12 +188,19 @@ describe('dataset.destroy', () => {
   it('refuses while a nullfs mount sits inside the dataset (B1)', async () => {
     const host = fakeHost({
       [GET]: { stdout: tree },
-      'mount -p': { stdout: '/stockade/volumes/data\t/stockade/jails/web-0/data\tnullfs\trw\t0 0\n' },
+      'mount -p': {
+        stdout: '/stockade/volumes/data\t/stockade/jails/web-0/data\tnullfs\trw\t0 0\n',
+      },
     });
 
-    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: NAME }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: NAME }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'DATASET_IN_USE', data: { dataset: NAME, mounts: ['/stockade/jails/web-0/data'] } });
+    expect(err).toMatchObject({
+      code: 'DATASET_IN_USE',
+      data: { dataset: NAME, mounts: ['/stockade/jails/web-0/data'] },
+    });
     expect(host.calls.some((c) => c.startsWith('zfs destroy'))).toBe(false);
   });
 
@@ -172,12 +213,19 @@ describe('dataset.destroy', () => {
           [vol, 'mountpoint', '/stockade/volumes/data', 'inherited from tank/stockade'],
         ]),
       },
-      'mount -p': { stdout: '/stockade/volumes/data\t/stockade/jails/web-0/data\tnullfs\tro\t0 0\n' },
+      'mount -p': {
+        stdout: '/stockade/volumes/data\t/stockade/jails/web-0/data\tnullfs\tro\t0 0\n',
+      },
     });
 
-    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: vol }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: vol }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'DATASET_IN_USE', data: { mounts: ['/stockade/jails/web-0/data'] } });
+    expect(err).toMatchObject({
+      code: 'DATASET_IN_USE',
+      data: { mounts: ['/stockade/jails/web-0/data'] },
+    });
   });
 
   it('refuses while a jail elsewhere is a clone of one of its snapshots (B2, B24)', async () => {
@@ -195,7 +243,9 @@ describe('dataset.destroy', () => {
       },
     });
 
-    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: image }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: image }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({
       code: 'DATASET_HAS_CLONES',
@@ -204,7 +254,7 @@ describe('dataset.destroy', () => {
     expect(host.calls.some((c) => c.startsWith('zfs destroy'))).toBe(false);
   });
 
-  it('refuses a tree with a child that is not marked as Stockade\'s', async () => {
+  it("refuses a tree with a child that is not marked as Stockade's", async () => {
     const host = fakeHost({
       [GET]: {
         stdout: zfsGet([
@@ -214,7 +264,9 @@ describe('dataset.destroy', () => {
       },
     });
 
-    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: NAME }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'dataset.destroy', name: NAME }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({ code: 'FOREIGN_OBJECT', data: { foreign: [`${NAME}/backup`] } });
   });

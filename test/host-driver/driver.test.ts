@@ -12,12 +12,24 @@ function config(stateDir: string): NodeConfig {
   return {
     name: 'node-1',
     labels: {},
-    repository: { url: 'http://127.0.0.1:1/repo.git', branch: 'main', path: '.', statusBranch: 'stockade-status', allowForcePush: false },
+    repository: {
+      url: 'http://127.0.0.1:1/repo.git',
+      branch: 'main',
+      path: '.',
+      statusBranch: 'stockade-status',
+      allowForcePush: false,
+    },
     pollInterval: 30,
     zfs: { root: 'tank/stockade', rollbackPoints: { keep: 5, maxAgeSeconds: 86400 } },
     pf: { externalInterface: 'em0', anchor: 'stockade' },
     releases: {},
-    policy: { allowedParameters: [], allowedHostPaths: [], maxReplicas: 10, maxPruneRatio: 0.5, allowPruneAll: false },
+    policy: {
+      allowedParameters: [],
+      allowedHostPaths: [],
+      maxReplicas: 10,
+      maxPruneRatio: 0.5,
+      allowPruneAll: false,
+    },
     selfHeal: true,
     stateDir,
     tools: {},
@@ -34,26 +46,35 @@ describe('createHostDriver', () => {
 
     await driver.snapshotRecursive(['tank/stockade/jails', 'tank/stockade/volumes'], 'c-1');
 
-    expect(host.calls.at(-1)).toBe('zfs snapshot -r tank/stockade/jails@c-1 tank/stockade/volumes@c-1');
+    expect(host.calls.at(-1)).toBe(
+      'zfs snapshot -r tank/stockade/jails@c-1 tank/stockade/volumes@c-1',
+    );
     expect(host.calls.filter((c) => c.startsWith('zfs snapshot'))).toHaveLength(1);
   });
 
   it('rolls back each dataset that has the snapshot, with -r and never -R', async () => {
     const host = fakeHost({
       'zfs list -H -o name,origin,mountpoint -t filesystem,snapshot -r tank/stockade/jails': {
-        stdout: 'tank/stockade/jails\t-\t/j\ntank/stockade/jails@c-1\t-\t-\ntank/stockade/jails/a\t-\t/j/a\ntank/stockade/jails/a@c-1\t-\t-\ntank/stockade/jails/b\t-\t/j/b\n',
+        stdout:
+          'tank/stockade/jails\t-\t/j\ntank/stockade/jails@c-1\t-\t-\ntank/stockade/jails/a\t-\t/j/a\ntank/stockade/jails/a@c-1\t-\t-\ntank/stockade/jails/b\t-\t/j/b\n',
       },
     });
     const driver = createHostDriver(config(host.ctx.stateDir), { runner: host.ctx.runner });
 
     await driver.rollbackRecursive('tank/stockade/jails', 'c-1');
 
-    expect(host.calls.slice(1)).toEqual(['zfs rollback -r tank/stockade/jails@c-1', 'zfs rollback -r tank/stockade/jails/a@c-1']);
+    expect(host.calls.slice(1)).toEqual([
+      'zfs rollback -r tank/stockade/jails@c-1',
+      'zfs rollback -r tank/stockade/jails/a@c-1',
+    ]);
   });
 
   it('destroys a rollback point with destroy -r DATASET@SNAP only when it exists', async () => {
-    const list = 'zfs list -H -o name,origin,mountpoint -t filesystem,snapshot -r tank/stockade/jails';
-    const host = fakeHost({ [list]: [{ stdout: 'tank/stockade/jails@c-1\t-\t-\n' }, { stdout: '' }] });
+    const list =
+      'zfs list -H -o name,origin,mountpoint -t filesystem,snapshot -r tank/stockade/jails';
+    const host = fakeHost({
+      [list]: [{ stdout: 'tank/stockade/jails@c-1\t-\t-\n' }, { stdout: '' }],
+    });
     const driver = createHostDriver(config(host.ctx.stateDir), { runner: host.ctx.runner });
 
     await driver.destroySnapshotRecursive('tank/stockade/jails', 'c-1');
@@ -111,7 +132,11 @@ describe('createHostDriver', () => {
 
     await driver.applyStep({
       id: 'rctl.set:web-0',
-      action: { type: 'rctl.set', jail: 'web-0', rules: [{ resource: 'maxproc', action: 'deny', amount: '100' }] },
+      action: {
+        type: 'rctl.set',
+        jail: 'web-0',
+        rules: [{ resource: 'maxproc', action: 'deny', amount: '100' }],
+      },
       target: 'web-0',
       resource: 'limits',
       symbol: '+',

@@ -35,29 +35,53 @@ describe('host driver errors', () => {
 
   it('PfRulesInvalidError carries PF_RULES_INVALID, the anchor, line and rule', () => {
     const cause = new Error('pfctl failed');
-    const err = new PfRulesInvalidError({ anchor: 'stockade/web', line: 3, rule: 'pass in port x', stderr: 'stdin:3: syntax error' }, { cause });
+    const err = new PfRulesInvalidError(
+      { anchor: 'stockade/web', line: 3, rule: 'pass in port x', stderr: 'stdin:3: syntax error' },
+      { cause },
+    );
 
     expect(err.code).toBe('PF_RULES_INVALID');
     expect(err.kind).toBe('terminal');
-    expect(err.data).toEqual({ anchor: 'stockade/web', line: 3, rule: 'pass in port x', stderr: 'stdin:3: syntax error' });
+    expect(err.data).toEqual({
+      anchor: 'stockade/web',
+      line: 3,
+      rule: 'pass in port x',
+      stderr: 'stdin:3: syntax error',
+    });
     expect(err.cause).toBe(cause);
-    expect(err.message).toBe("failed to load pf anchor 'stockade/web' line 3: stdin:3: syntax error");
+    expect(err.message).toBe(
+      "failed to load pf anchor 'stockade/web' line 3: stdin:3: syntax error",
+    );
   });
 
   it('HostRefusedError uses the refusal reason as its code; only unexpected state is transient', () => {
-    const busy = new HostRefusedError('DATASET_IN_USE', 'refused', { dataset: 'tank/x', mounts: ['/j/x/data'] });
+    const busy = new HostRefusedError('DATASET_IN_USE', 'refused', {
+      dataset: 'tank/x',
+      mounts: ['/j/x/data'],
+    });
     const state = new HostRefusedError('HOST_STATE_UNEXPECTED', 'dying', { jail: 'web' });
 
-    expect([busy.code, busy.kind, busy.data]).toEqual(['DATASET_IN_USE', 'terminal', { dataset: 'tank/x', mounts: ['/j/x/data'] }]);
+    expect([busy.code, busy.kind, busy.data]).toEqual([
+      'DATASET_IN_USE',
+      'terminal',
+      { dataset: 'tank/x', mounts: ['/j/x/data'] },
+    ]);
     expect([state.code, state.kind]).toEqual(['HOST_STATE_UNEXPECTED', 'transient']);
   });
 
   it('ImageBuildError carries IMAGE_BUILD_FAILED, the stage and the cause', () => {
     const cause = new Error('pkg failed');
-    const err = new ImageBuildError({ image: 'web', dataset: 'tank/stockade/images/web-1', stage: 'commands' }, cause);
+    const err = new ImageBuildError(
+      { image: 'web', dataset: 'tank/stockade/images/web-1', stage: 'commands' },
+      cause,
+    );
 
     expect(err.code).toBe('IMAGE_BUILD_FAILED');
-    expect(err.data).toEqual({ image: 'web', dataset: 'tank/stockade/images/web-1', stage: 'commands' });
+    expect(err.data).toEqual({
+      image: 'web',
+      dataset: 'tank/stockade/images/web-1',
+      stage: 'commands',
+    });
     expect(err.toJSON()['cause']).toBe('Error: pkg failed');
   });
 });

@@ -5,7 +5,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { HostCommandError } from '../../src/errors/host-command-error.js';
-import { createRunner, DEFAULT_TIMEOUTS, formatCommand, type SpawnFn } from '../../src/host/exec.js';
+import {
+  createRunner,
+  DEFAULT_TIMEOUTS,
+  formatCommand,
+  type SpawnFn,
+} from '../../src/host/exec.js';
 
 function recordingSpawn(reply: Awaited<ReturnType<SpawnFn>>) {
   const seen: { file: string; args: string[]; stdin?: string; timeoutMs: number }[] = [];
@@ -23,10 +28,17 @@ describe('createRunner', () => {
     const { seen, spawn } = recordingSpawn(OK);
     const runner = createRunner({ tools: { pfctl: '/opt/sim/pfctl' }, spawn });
 
-    const result = await runner.run('pfctl', ['-a', 'stockade/web', '-f', '-'], { stdin: 'pass\n' });
+    const result = await runner.run('pfctl', ['-a', 'stockade/web', '-f', '-'], {
+      stdin: 'pass\n',
+    });
 
     expect(seen).toEqual([
-      { file: '/opt/sim/pfctl', args: ['-a', 'stockade/web', '-f', '-'], stdin: 'pass\n', timeoutMs: DEFAULT_TIMEOUTS.pfctl },
+      {
+        file: '/opt/sim/pfctl',
+        args: ['-a', 'stockade/web', '-f', '-'],
+        stdin: 'pass\n',
+        timeoutMs: DEFAULT_TIMEOUTS.pfctl,
+      },
     ]);
     expect(result.stdout).toBe('out\n');
     expect(result.exitCode).toBe(0);
@@ -88,13 +100,25 @@ describe('createRunner', () => {
   });
 
   it('marks a timeout as transient', async () => {
-    const { spawn } = recordingSpawn({ stdout: '', stderr: '', exitCode: undefined, signal: 'SIGTERM', timedOut: true });
+    const { spawn } = recordingSpawn({
+      stdout: '',
+      stderr: '',
+      exitCode: undefined,
+      signal: 'SIGTERM',
+      timedOut: true,
+    });
     const runner = createRunner({ spawn });
 
-    const err = (await runner.run('jail', ['-q', '-r', 'web'], { timeoutMs: 10 }).catch((e: unknown) => e)) as HostCommandError;
+    const err = (await runner
+      .run('jail', ['-q', '-r', 'web'], { timeoutMs: 10 })
+      .catch((e: unknown) => e)) as HostCommandError;
 
     expect(err.kind).toBe('transient');
-    expect(err.data).toMatchObject({ timedOut: true, signal: 'SIGTERM', stderrTail: 'timed out after 10 ms' });
+    expect(err.data).toMatchObject({
+      timedOut: true,
+      signal: 'SIGTERM',
+      stderrTail: 'timed out after 10 ms',
+    });
   });
 });
 
@@ -122,7 +146,9 @@ describe('createRunner with execa', () => {
   it('kills a process past its deadline', async () => {
     const runner = createRunner({ tools: { jexec: '/bin/sleep' } });
 
-    const err = (await runner.run('jexec', ['5'], { timeoutMs: 100 }).catch((e: unknown) => e)) as HostCommandError;
+    const err = (await runner
+      .run('jexec', ['5'], { timeoutMs: 100 })
+      .catch((e: unknown) => e)) as HostCommandError;
 
     expect(err.data['timedOut']).toBe(true);
     expect(err.kind).toBe('transient');

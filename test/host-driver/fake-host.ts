@@ -87,7 +87,14 @@ export function noInterface(name: string): Reply {
 
 /** The libxo JSON document jls prints for `jails` (values as strings, booleans as booleans). */
 export function jlsJson(
-  jails: { jid: number; name: string; path: string; hostname?: string; vnet?: boolean; dying?: boolean }[],
+  jails: {
+    jid: number;
+    name: string;
+    path: string;
+    hostname?: string;
+    vnet?: boolean;
+    dying?: boolean;
+  }[],
 ): string {
   const rows = jails.map(
     (j) =>

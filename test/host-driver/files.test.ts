@@ -2,7 +2,15 @@
 // The file writer and mount steps on real temporary directories: symlinks anywhere below the
 // jail root are refused (B28), writes are idempotent, and mountpoints are made inside the root.
 
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,7 +39,9 @@ describe('writeJailFiles', () => {
     const { root } = jailRoot();
 
     const first = await writeJailFiles(root, [file('/usr/local/etc/app.conf', 'port=80\n', 0o600)]);
-    const second = await writeJailFiles(root, [file('/usr/local/etc/app.conf', 'port=80\n', 0o600)]);
+    const second = await writeJailFiles(root, [
+      file('/usr/local/etc/app.conf', 'port=80\n', 0o600),
+    ]);
 
     expect(first).toEqual(['/usr/local/etc/app.conf']);
     expect(second).toEqual([]);
@@ -56,7 +66,9 @@ describe('writeJailFiles', () => {
     writeFileSync(join(outside, 'resolv.conf'), 'host\n');
     symlinkSync(join(outside, 'resolv.conf'), join(root, 'etc/resolv.conf'));
 
-    const err = await writeJailFiles(root, [file('/etc/resolv.conf', 'nameserver 192.0.2.53\n')]).catch((e: unknown) => e);
+    const err = await writeJailFiles(root, [
+      file('/etc/resolv.conf', 'nameserver 192.0.2.53\n'),
+    ]).catch((e: unknown) => e);
 
     expect(err).toMatchObject({
       code: 'UNSAFE_PATH',
@@ -71,7 +83,10 @@ describe('writeJailFiles', () => {
 
     const err = await writeJailFiles(root, [file('/etc/rc.conf', 'x\n')]).catch((e: unknown) => e);
 
-    expect(err).toMatchObject({ code: 'UNSAFE_PATH', data: { at: join(root, 'etc'), why: 'symlink' } });
+    expect(err).toMatchObject({
+      code: 'UNSAFE_PATH',
+      data: { at: join(root, 'etc'), why: 'symlink' },
+    });
     expect(() => lstatSync(join(outside, 'rc.conf'))).toThrow();
   });
 
@@ -92,7 +107,9 @@ describe('mount.add and mount.remove', () => {
   it('creates the mountpoint inside the root and mounts nullfs read-only; then only reads', async () => {
     const { root } = jailRoot();
     const target = join(root, 'var/db/data');
-    const host = fakeHost({ [GET_MP]: { stdout: zfsGet([['tank/stockade/jails/web-0', 'mountpoint', root, 'local']]) } });
+    const host = fakeHost({
+      [GET_MP]: { stdout: zfsGet([['tank/stockade/jails/web-0', 'mountpoint', root, 'local']]) },
+    });
     const mount = { volume: 'data', source: '/stockade/volumes/data', target, readonly: true };
 
     await applyAction(host.ctx, { type: 'mount.add', jail: 'web-0', mount });
@@ -100,7 +117,11 @@ describe('mount.add and mount.remove', () => {
     host.reset({ 'mount -p': { stdout: `/stockade/volumes/data\t${target}\tnullfs\tro\t0 0\n` } });
     await applyAction(host.ctx, { type: 'mount.add', jail: 'web-0', mount });
 
-    expect(first).toEqual(['mount -p', GET_MP, `mount -t nullfs -o ro /stockade/volumes/data ${target}`]);
+    expect(first).toEqual([
+      'mount -p',
+      GET_MP,
+      `mount -t nullfs -o ro /stockade/volumes/data ${target}`,
+    ]);
     expect(statSync(target).isDirectory()).toBe(true);
     expect(host.calls).toEqual(['mount -p']);
   });
@@ -108,17 +129,28 @@ describe('mount.add and mount.remove', () => {
   it('refuses a mountpoint below a symlink in the jail root', async () => {
     const { root, outside } = jailRoot();
     symlinkSync(outside, join(root, 'data'));
-    const host = fakeHost({ [GET_MP]: { stdout: zfsGet([['tank/stockade/jails/web-0', 'mountpoint', root, 'local']]) } });
-    const mount = { volume: 'data', source: '/stockade/volumes/data', target: join(root, 'data/db'), readonly: false };
+    const host = fakeHost({
+      [GET_MP]: { stdout: zfsGet([['tank/stockade/jails/web-0', 'mountpoint', root, 'local']]) },
+    });
+    const mount = {
+      volume: 'data',
+      source: '/stockade/volumes/data',
+      target: join(root, 'data/db'),
+      readonly: false,
+    };
 
-    const err = await applyAction(host.ctx, { type: 'mount.add', jail: 'web-0', mount }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'mount.add', jail: 'web-0', mount }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({ code: 'UNSAFE_PATH', data: { why: 'symlink' } });
     expect(host.calls.some((c) => c.startsWith('mount -t'))).toBe(false);
   });
 
   it('unmounts only what is mounted', async () => {
-    const host = fakeHost({ 'mount -p': [{ stdout: '/v\t/j/data\tnullfs\trw\t0 0\n' }, { stdout: '' }] });
+    const host = fakeHost({
+      'mount -p': [{ stdout: '/v\t/j/data\tnullfs\trw\t0 0\n' }, { stdout: '' }],
+    });
 
     await applyAction(host.ctx, { type: 'mount.remove', jail: 'web-0', target: '/j/data' });
     await applyAction(host.ctx, { type: 'mount.remove', jail: 'web-0', target: '/j/data' });

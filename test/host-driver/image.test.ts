@@ -21,7 +21,14 @@ const IMAGE: ImageBuild = {
   releaseSnapshot: `${REL}@base`,
   release: '14.2-RELEASE',
   packages: ['nginx'],
-  files: [{ path: '/usr/local/etc/nginx/nginx.conf', content: Buffer.from('events {}\n').toString('base64'), mode: 0o644, hash: 'f1' }],
+  files: [
+    {
+      path: '/usr/local/etc/nginx/nginx.conf',
+      content: Buffer.from('events {}\n').toString('base64'),
+      mode: 0o644,
+      hash: 'f1',
+    },
+  ],
   commands: [['sysrc', 'nginx_enable=YES']],
 };
 const EXISTS = (name: string) => `zfs list -H -o name ${name}`;
@@ -33,8 +40,14 @@ function emptyHost(mountpoint: string): Replies {
     [EXISTS(`${REL}@base`)]: noDataset(`${REL}@base`),
     [EXISTS(REL)]: noDataset(REL),
     [EXISTS(IMG)]: [noDataset(IMG), { stdout: `${IMG}\n` }],
-    [MP(REL)]: { stdout: zfsGet([[REL, 'mountpoint', '/stockade/releases/14.2-RELEASE', 'inherited from tank/stockade']]) },
-    [MP(IMG)]: { stdout: zfsGet([[IMG, 'mountpoint', mountpoint, 'inherited from tank/stockade']]) },
+    [MP(REL)]: {
+      stdout: zfsGet([
+        [REL, 'mountpoint', '/stockade/releases/14.2-RELEASE', 'inherited from tank/stockade'],
+      ]),
+    },
+    [MP(IMG)]: {
+      stdout: zfsGet([[IMG, 'mountpoint', mountpoint, 'inherited from tank/stockade']]),
+    },
     'jls -j stockade-build-1a2b3c4d jid': noJail('stockade-build-1a2b3c4d'),
   };
 }
@@ -49,7 +62,8 @@ describe('image.build', () => {
     host.reset({});
     await applyAction(host.ctx, { type: 'image.build', image: IMAGE });
 
-    const env = 'PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin ASSUME_ALWAYS_YES=yes';
+    const env =
+      'PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin ASSUME_ALWAYS_YES=yes';
     expect(first.filter((c) => !c.startsWith('zfs set stockade:build'))).toEqual([
       EXISTS(`${IMG}@ready`),
       EXISTS(`${REL}@base`),
@@ -75,15 +89,22 @@ describe('image.build', () => {
     const mountpoint = mkdtempSync(join(tmpdir(), 'stockade-image-'));
     const replies = emptyHost(mountpoint);
     replies[EXISTS(`${REL}@base`)] = { stdout: `${REL}@base\n` };
-    replies['jexec stockade-build-1a2b3c4d /usr/bin/env -i PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin ASSUME_ALWAYS_YES=yes pkg install -y nginx'] = {
+    replies[
+      'jexec stockade-build-1a2b3c4d /usr/bin/env -i PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin ASSUME_ALWAYS_YES=yes pkg install -y nginx'
+    ] = {
       stderr: 'pkg: No packages available to install matching nginx\n',
       exitCode: 1,
     };
     const host = fakeHost(replies);
 
-    const err = await applyAction(host.ctx, { type: 'image.build', image: IMAGE }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, { type: 'image.build', image: IMAGE }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(err).toMatchObject({ code: 'IMAGE_BUILD_FAILED', data: { image: 'web', dataset: IMG, stage: 'commands' } });
+    expect(err).toMatchObject({
+      code: 'IMAGE_BUILD_FAILED',
+      data: { image: 'web', dataset: IMG, stage: 'commands' },
+    });
     expect(host.calls.slice(-4)).toEqual([
       'jail -q -r stockade-build-1a2b3c4d',
       'jls -j stockade-build-1a2b3c4d jid',
@@ -96,7 +117,10 @@ describe('image.build', () => {
   it('fails at the release stage when no archive is configured', async () => {
     const host = fakeHost(emptyHost('/nonexistent'));
 
-    const err = await applyAction(host.ctx, { type: 'image.build', image: { ...IMAGE, release: '13.9-RELEASE' } }).catch((e: unknown) => e);
+    const err = await applyAction(host.ctx, {
+      type: 'image.build',
+      image: { ...IMAGE, release: '13.9-RELEASE' },
+    }).catch((e: unknown) => e);
 
     expect(err).toMatchObject({ code: 'IMAGE_BUILD_FAILED', data: { stage: 'release' } });
     expect(host.calls.some((c) => c.startsWith('tar') || c.startsWith('zfs clone'))).toBe(false);

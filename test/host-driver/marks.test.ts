@@ -37,7 +37,9 @@ describe('encodeRecord and decodeRecord', () => {
 
     expect(decodeRecord({}, 'stockade:jail')).toBeUndefined();
     expect(decodeRecord({ 'stockade:jail': '-' }, 'stockade:jail')).toBeUndefined();
-    expect(decodeRecord({ 'stockade:jail': two['stockade:jail'] ?? '' }, 'stockade:jail')).toBeUndefined();
+    expect(
+      decodeRecord({ 'stockade:jail': two['stockade:jail'] ?? '' }, 'stockade:jail'),
+    ).toBeUndefined();
   });
 
   it('refuses a record too large for the chunks it may use', () => {
@@ -45,7 +47,11 @@ describe('encodeRecord and decodeRecord', () => {
   });
 
   it('tells driver marks from marks the planner sets', () => {
-    expect(['stockade:jail', 'stockade:jail.3', 'stockade:jid', 'stockade:build'].every(isDriverMark)).toBe(true);
-    expect(['stockade:managed', 'stockade:role', 'stockade:spec', 'stockade:image'].some(isDriverMark)).toBe(false);
+    expect(
+      ['stockade:jail', 'stockade:jail.3', 'stockade:jid', 'stockade:build'].every(isDriverMark),
+    ).toBe(true);
+    expect(
+      ['stockade:managed', 'stockade:role', 'stockade:spec', 'stockade:image'].some(isDriverMark),
+    ).toBe(false);
   });
 });

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { encodeRecord, markProperties, NATIVE_PROPERTIES, RECORD_JAIL } from '../../src/host/marks.js';
+import {
+  encodeRecord,
+  markProperties,
+  NATIVE_PROPERTIES,
+  RECORD_JAIL,
+} from '../../src/host/marks.js';
 import { observeHost } from '../../src/host/observe.js';
 import type { JailNode } from '../../src/topology/types.js';
 import { fakeHost, jlsJson, type Replies } from './fake-host.js';
@@ -42,7 +47,14 @@ function jailSpec(i: number): JailNode {
         description: `stockade:jail:${name}:frontend`,
       },
     ],
-    mounts: [{ volume: 'data', source: '/stockade/volumes/data', target: `/stockade/jails/${name}/data`, readonly: true }],
+    mounts: [
+      {
+        volume: 'data',
+        source: '/stockade/volumes/data',
+        target: `/stockade/jails/${name}/data`,
+        readonly: true,
+      },
+    ],
     files: [{ path: '/etc/motd', content: '', mode: 0o644, hash: 'abcd' }],
     rctl: [],
     cpuset: '0-1',
@@ -81,7 +93,9 @@ function hostWith(n: number): Replies {
       `${s.dataset}\tstockade:jid\t${s.replica + 1}\tlocal`,
       `${s.dataset}\tquota\t1073741824\tlocal`,
       `${s.dataset}\tcompression\tlz4\tinherited from tank`,
-      ...Object.entries(encodeRecord(RECORD_JAIL, s)).map(([k, v]) => `${s.dataset}\t${k}\t${v}\tlocal`),
+      ...Object.entries(encodeRecord(RECORD_JAIL, s)).map(
+        ([k, v]) => `${s.dataset}\t${k}\t${v}\tlocal`,
+      ),
     ]),
   ];
   const jails = [
@@ -112,7 +126,10 @@ function hostWith(n: number): Replies {
     },
     'mount -p': {
       stdout: specs
-        .map((s) => `${s.dataset}\t${s.path}\tzfs\trw\t0 0\n/stockade/volumes/data\t${s.path}/data\tnullfs\tro\t0 0\n`)
+        .map(
+          (s) =>
+            `${s.dataset}\t${s.path}\tzfs\trw\t0 0\n/stockade/volumes/data\t${s.path}/data\tnullfs\tro\t0 0\n`,
+        )
         .join(''),
     },
     'pfctl -a stockade -v -s Anchors': { stdout: '  stockade/net-frontend\n  stockade/svc-web\n' },
@@ -120,7 +137,8 @@ function hostWith(n: number): Replies {
       stdout: 'nat on em0 inet from 10.77.0.0/16 to any -> (em0) round-robin\n',
     },
     'pfctl -a stockade/svc-web -s rules': {
-      stdout: 'pass in quick on em0 inet proto tcp from any to <web> port = http flags S/SA keep state\n',
+      stdout:
+        'pass in quick on em0 inet proto tcp from any to <web> port = http flags S/SA keep state\n',
     },
     'pfctl -a stockade/svc-web -t web -T show': { stdout: '   10.77.0.3\n   10.77.0.2\n' },
   };
@@ -217,14 +235,23 @@ describe('observeHost', () => {
     const { topology } = await observeHost(host.ctx);
 
     expect(topology.anchors).toEqual({
-      'stockade/net-frontend': { path: 'stockade/net-frontend', rules: ['nat on em0 inet from 10.77.0.0/16 to any -> (em0)'] },
+      'stockade/net-frontend': {
+        path: 'stockade/net-frontend',
+        rules: ['nat on em0 inet from 10.77.0.0/16 to any -> (em0)'],
+      },
       'stockade/svc-web': {
         path: 'stockade/svc-web',
-        rules: ['pass in quick on em0 inet proto tcp from any to <web> port = http flags S/SA keep state'],
+        rules: [
+          'pass in quick on em0 inet proto tcp from any to <web> port = http flags S/SA keep state',
+        ],
       },
     });
     expect(topology.tables).toEqual({
-      'stockade/svc-web:web': { anchor: 'stockade/svc-web', name: 'web', addresses: ['10.77.0.2', '10.77.0.3'] },
+      'stockade/svc-web:web': {
+        anchor: 'stockade/svc-web',
+        name: 'web',
+        addresses: ['10.77.0.2', '10.77.0.3'],
+      },
     });
   });
 

@@ -65,12 +65,20 @@ describe('parseJlsJson', () => {
     ].join('\n');
 
     expect(parseJlsJson(text)).toEqual([
-      { jid: 1, name: '1', path: '/jails/web', hostname: 'web.example.org', vnet: false, dying: false },
+      {
+        jid: 1,
+        name: '1',
+        path: '/jails/web',
+        hostname: 'web.example.org',
+        vnet: false,
+        dying: false,
+      },
     ]);
   });
 
   it('reads vnet=new as a vnet jail', () => {
-    const text = '{"__version": "2", "jail-information": {"jail": [{"jid":"4","name":"a","vnet":"new","dying":false}]}}';
+    const text =
+      '{"__version": "2", "jail-information": {"jail": [{"jid":"4","name":"a","vnet":"new","dying":false}]}}';
 
     expect(parseJlsJson(text)[0]?.vnet).toBe(true);
   });
@@ -98,7 +106,14 @@ describe('parseZfsList', () => {
 
     const [row] = parseZfsList(text, ['name', 'used', 'avail', 'refer', 'mountpoint', 'origin']);
 
-    expect(row).toEqual({ name: 'tank/jails/base@v1', used: '0', avail: '-', refer: '734003200', mountpoint: '-', origin: '-' });
+    expect(row).toEqual({
+      name: 'tank/jails/base@v1',
+      used: '0',
+      avail: '-',
+      refer: '734003200',
+      mountpoint: '-',
+      origin: '-',
+    });
   });
 
   it('reads the origin of a clone', () => {
@@ -198,7 +213,10 @@ describe('parseIfconfig', () => {
 
 describe('pfctl parsers', () => {
   it('reads anchor lists with two leading spaces', () => {
-    expect(parseAnchors('  stockade/db\n  stockade/web\n')).toEqual(['stockade/db', 'stockade/web']);
+    expect(parseAnchors('  stockade/db\n  stockade/web\n')).toEqual([
+      'stockade/db',
+      'stockade/web',
+    ]);
     expect(parseAnchors('  stockade\n  stockade/db\n  stockade/web\n')).toEqual([
       'stockade',
       'stockade/db',
@@ -207,7 +225,8 @@ describe('pfctl parsers', () => {
   });
 
   it('reads rules as pfctl prints them', () => {
-    const text = 'pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port = http flags S/SA keep state\n';
+    const text =
+      'pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port = http flags S/SA keep state\n';
 
     expect(parseRules(text)).toEqual([
       'pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port = http flags S/SA keep state',
@@ -224,7 +243,8 @@ describe('pfctl parsers', () => {
   });
 
   it('reads the line of a syntax error', () => {
-    const stderr = 'stdin:1: syntax error\npfctl: Syntax error in config file: pf rules not loaded\n';
+    const stderr =
+      'stdin:1: syntax error\npfctl: Syntax error in config file: pf rules not loaded\n';
 
     expect(parsePfError(stderr)).toEqual({ line: 1, message: 'syntax error' });
     expect(parsePfError("stdin:1: macro 'nope' not defined\nstdin:1: syntax error\n")).toEqual({
@@ -237,7 +257,8 @@ describe('pfctl parsers', () => {
 
 describe('parseRctl', () => {
   it('reads rules as rctl prints them without -h', () => {
-    const text = 'jail:web:memoryuse:deny=536870912\njail:web:maxproc:deny=200\njail:web:pcpu:deny=50\n';
+    const text =
+      'jail:web:memoryuse:deny=536870912\njail:web:maxproc:deny=200\njail:web:pcpu:deny=50\n';
 
     expect(parseRctl(text)).toEqual([
       { subject: 'jail', id: 'web', resource: 'memoryuse', action: 'deny', amount: '536870912' },
@@ -247,19 +268,23 @@ describe('parseRctl', () => {
   });
 
   it('reads a per that differs from the subject', () => {
-    expect(parseRctl('jail:web:memoryuse:deny=536870912/process\n')[0]).toMatchObject({ per: 'process' });
+    expect(parseRctl('jail:web:memoryuse:deny=536870912/process\n')[0]).toMatchObject({
+      per: 'process',
+    });
   });
 
   it('formats a jail rule the way rctl prints it', () => {
-    expect(formatJailRule('web', { resource: 'memoryuse', action: 'deny', amount: '536870912' })).toBe(
-      'jail:web:memoryuse:deny=536870912',
-    );
+    expect(
+      formatJailRule('web', { resource: 'memoryuse', action: 'deny', amount: '536870912' }),
+    ).toBe('jail:web:memoryuse:deny=536870912');
   });
 });
 
 describe('cpuset parsers', () => {
   it('reads the mask line of cpuset -g -j', () => {
-    expect(parseCpusetMask('jail 1 mask: 0, 1\njail 1 domain policy: first-touch mask: 0\n')).toEqual([0, 1]);
+    expect(
+      parseCpusetMask('jail 1 mask: 0, 1\njail 1 domain policy: first-touch mask: 0\n'),
+    ).toEqual([0, 1]);
   });
 
   it('expands lists and ranges, refusing malformed ones', () => {
@@ -282,11 +307,19 @@ describe('parseMountP', () => {
     const mounts = parseMountP(text);
 
     expect(mounts).toEqual([
-      { source: 'tank/stockade/jails/web', target: '/jails/web', fstype: 'zfs', options: ['rw', 'nfsv4acls'] },
+      {
+        source: 'tank/stockade/jails/web',
+        target: '/jails/web',
+        fstype: 'zfs',
+        options: ['rw', 'nfsv4acls'],
+      },
       { source: '/srv/my data', target: '/jails/web/data', fstype: 'nullfs', options: ['rw'] },
       { source: 'devfs', target: '/dev', fstype: 'devfs', options: ['rw', 'multilabel'] },
     ]);
-    expect(mountsBelow(mounts, '/jails/web').map((m) => m.target)).toEqual(['/jails/web/data', '/jails/web']);
+    expect(mountsBelow(mounts, '/jails/web').map((m) => m.target)).toEqual([
+      '/jails/web/data',
+      '/jails/web',
+    ]);
     expect(decodeFstab('a\\011b')).toBe('a\tb');
   });
 });

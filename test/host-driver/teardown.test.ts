@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { encodeRecord, RECORD_JAIL } from '../../src/host/marks.js';
 import { teardownJail } from '../../src/host/teardown.js';
 import type { JailNode } from '../../src/topology/types.js';
-import { fakeHost, jlsJson, noDataset, noInterface, noJail, zfsGet, type Replies } from './fake-host.js';
+import {
+  fakeHost,
+  jlsJson,
+  noDataset,
+  noInterface,
+  noJail,
+  zfsGet,
+  type Replies,
+} from './fake-host.js';
 
 const DS = 'tank/stockade/jails/web-0';
 const PATH = '/stockade/jails/web-0';
@@ -28,17 +36,21 @@ const SPEC: Partial<JailNode> = {
 const FIND = 'jls --libxo json -d -j web-0 -n jid name path host.hostname vnet dying';
 const GET_RECORD = `zfs get -H -p -o name,property,value,source stockade:jid,stockade:jail,${[1, 2, 3, 4, 5, 6, 7].map((i) => `stockade:jail.${i}`).join(',')} ${DS}`;
 const PROBE = `jexec web-0 /bin/sh -c p=$(cat /var/run/stockade.pid 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null`;
-const STOP = 'jexec web-0 /bin/sh -c kill -TERM "$(cat /var/run/stockade.pid)" 2>/dev/null; rm -f /var/run/stockade.pid';
+const STOP =
+  'jexec web-0 /bin/sh -c kill -TERM "$(cat /var/run/stockade.pid)" 2>/dev/null; rm -f /var/run/stockade.pid';
 const GET_TREE = `zfs get -H -p -o name,property,value,source -r stockade:managed,mountpoint ${DS}`;
 const RUNNING = { stdout: jlsJson([{ jid: 7, name: 'web-0', path: PATH, vnet: true }]) };
 const RECORD = {
   stdout: zfsGet([
-    ...Object.entries(encodeRecord(RECORD_JAIL, SPEC)).map(([k, v]): [string, string, string, string] => [DS, k, v, 'local']),
+    ...Object.entries(encodeRecord(RECORD_JAIL, SPEC)).map(
+      ([k, v]): [string, string, string, string] => [DS, k, v, 'local'],
+    ),
     [DS, 'stockade:jid', '7', 'local'],
   ]),
 };
 const EPAIR = {
-  stdout: 'se000000001a: flags=8963<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tdescription: stockade:jail:web-0:frontend\n',
+  stdout:
+    'se000000001a: flags=8963<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> metric 0 mtu 1500\n\tdescription: stockade:jail:web-0:frontend\n',
 };
 const TREE = {
   stdout: zfsGet([
@@ -61,7 +73,9 @@ function runningHost(): Replies {
     'jls -j web-0 jid': { stdout: '7\n' },
     'mount -p': [MOUNTED, MOUNTED, { stdout: `${DS}\t${PATH}\tzfs\trw\t0 0\n` }],
     [GET_TREE]: TREE,
-    'zfs list -H -o name,origin -t filesystem -r tank': { stdout: `${DS}\ttank/stockade/images/web@ready\n` },
+    'zfs list -H -o name,origin -t filesystem -r tank': {
+      stdout: `${DS}\ttank/stockade/images/web@ready\n`,
+    },
   };
 }
 
@@ -97,7 +111,10 @@ describe('teardownJail', () => {
 
   it('resumes after a failed unmount without repeating what was done', async () => {
     const replies = runningHost();
-    replies[`umount ${PATH}/data`] = { stderr: `umount: unmount of ${PATH}/data failed: Device busy\n`, exitCode: 1 };
+    replies[`umount ${PATH}/data`] = {
+      stderr: `umount: unmount of ${PATH}/data failed: Device busy\n`,
+      exitCode: 1,
+    };
     const host = fakeHost(replies);
 
     const err = await teardownJail(host.ctx, 'web-0').catch((e: unknown) => e);
@@ -130,7 +147,11 @@ describe('teardownJail', () => {
   });
 
   it('does nothing but read on a jail that is fully gone', async () => {
-    const host = fakeHost({ [FIND]: noJail('web-0'), [GET_RECORD]: noDataset(DS), [GET_TREE]: noDataset(DS) });
+    const host = fakeHost({
+      [FIND]: noJail('web-0'),
+      [GET_RECORD]: noDataset(DS),
+      [GET_TREE]: noDataset(DS),
+    });
 
     await teardownJail(host.ctx, 'web-0');
 
