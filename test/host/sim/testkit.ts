@@ -51,7 +51,7 @@ export function ensureSimulatorsBuilt(): void {
 /** A private simulated host: its state folder and a runner bound to it. */
 export interface SimHost {
   stateDir: string;
-  run(tool: SimulatedTool, args: string[], opts?: { input?: string; env?: Record<string, string> }): ToolResult;
+  run(tool: SimulatedTool, args?: string[], opts?: { input?: string; env?: Record<string, string> }): ToolResult;
   cleanup(): void;
 }
 
@@ -60,7 +60,7 @@ export function createSimHost(): SimHost {
   const stateDir = mkdtempSync(join(tmpdir(), 'stockade-sim-'));
   return {
     stateDir,
-    run(tool, args, opts = {}) {
+    run(tool, args = [], opts = {}) {
       const res = spawnSync(process.execPath, [simulatorPath(tool), ...args], {
         env: { ...process.env, STOCKADE_SIM_STATE: stateDir, ...opts.env },
         input: opts.input ?? '',
@@ -82,6 +82,11 @@ export function createBusyboxRoot(): string {
   mkdirSync(join(root, 'tmp'));
   mkdirSync(join(root, 'etc'));
   copyFileSync('/usr/bin/busybox', join(root, 'bin', 'busybox'));
+  mkdirSync(join(root, 'dev'));
+  if (process.getuid?.() === 0) {
+    // Stands in for the devfs a real jail gets: busybox sh sends background jobs' stdin here.
+    spawnSync('/usr/bin/mknod', ['-m', '666', join(root, 'dev', 'null'), 'c', '1', '3']);
+  }
   for (const applet of ['sh', 'sleep', 'echo', 'cat', 'env', 'true', 'false', 'pwd', 'id']) {
     symlinkSync('busybox', join(root, 'bin', applet));
   }
