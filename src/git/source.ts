@@ -88,7 +88,12 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
   const serialize = createMutex();
   let opened: Promise<string> | undefined;
   let lastBlobs = new Map<string, Uint8Array>();
-  const gitdir = (): Promise<string> => (opened ??= openLocalRepo(dir, transport));
+  const gitdir = (): Promise<string> =>
+    (opened ??= openLocalRepo(dir, transport).catch((err: unknown) => {
+      // Not cached: a folder that could not be prepared (full disk, permissions) is retried.
+      opened = undefined;
+      throw err;
+    }));
 
   return {
     gitdir,

@@ -3,7 +3,7 @@
 // force-push detection, credentials that never leak, timeouts, the size limit and compaction.
 
 import { randomBytes } from 'node:crypto';
-import { readdir, readlink, symlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -11,7 +11,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { StockadeError } from '../../src/errors/stockade-error.js';
-import { countPacks } from '../../src/git/local-repo.js';
+import { countLooseObjects, countPacks } from '../../src/git/local-repo.js';
 import { createGitSource, type GitSourceOptions } from '../../src/git/source.js';
 import { createGitFixture, type GitFixture, PASSWORD, USER } from './fixture.js';
 
@@ -229,6 +229,9 @@ describe('errors', () => {
 
     const errors = [await rejectionOf(viaOption.fetch()), await rejectionOf(viaUrl.fetch())];
 
+    const config = await readFile(path.join(await viaUrl.gitdir(), 'config'), 'utf8');
+    expect(config).toContain(`url = ${fx.url}`);
+    expect(config).not.toContain(wrong);
     for (const err of errors) {
       expect(err.code).toBe('GIT_AUTH_FAILED');
       expect(err.kind).toBe('terminal');
@@ -320,6 +323,48 @@ describe('pack compaction', () => {
       await readlink(gitdir),
     ]);
     expect(text(tree.get('a.yaml'))).toBe('3\n');
+  });
+});
+
+describe('loose objects', () => {
+  it('replaces the clone once status writes have left too many loose objects', async () => {
+    await fx.commit({ 'deploy/a.yaml': '0\n' });
+    await fx.push();
+    const source = makeSource({ maxLooseObjects: 8 });
+    await source.fetch();
+    const gitdir = await source.gitdir();
+    const firstGeneration = await readlink(gitdir);
+
+    // Each write leaves a blob, two trees and a commit behind as loose objects.
+    for (let i = 0; i < 3; i++) {
+      await source.writeStatus({ 'nodes/n1.json': `${i}\n` }, `status ${i}`);
+    }
+    const looseBefore = await countLooseObjects(gitdir);
+    await source.fetch();
+
+    expect(looseBefore).toBe(12);
+    expect(await readlink(gitdir)).not.toBe(firstGeneration);
+    expect(await countLooseObjects(gitdir)).toBe(0);
+    expect(await countPacks(gitdir)).toBe(1);
+  });
+});
+
+describe('readTree results', () => {
+  it('hands out copies, so a caller changing one cannot change the next read', async () => {
+    const first = await fx.commit({ 'deploy/a.yaml': 'same\n', 'deploy/b.yaml': 'b1\n' });
+    await fx.push();
+    const source = makeSource();
+    await source.fetch();
+    const tree = await source.readTree(first);
+    tree.get('a.yaml')?.fill(0x21);
+    const second = await fx.commit({ 'deploy/b.yaml': 'b2\n' });
+    await fx.push();
+    await source.fetch();
+
+    const next = await source.readTree(second);
+
+    expect(text(next.get('a.yaml'))).toBe('same\n');
+    expect(text(next.get('b.yaml'))).toBe('b2\n');
   });
 });
 
