@@ -149,6 +149,31 @@ export async function runCommand(
   };
 }
 
+/** stderr lines of git and ssh saying the credentials were refused. */
+const AUTH_FAILURES = new RegExp(
+  [
+    'Authentication failed',
+    'Permission denied',
+    'returned error: 40[13]',
+    'could not read Username',
+  ].join('|'),
+);
+
+/** stderr lines of git and ssh saying the remote could not be reached. */
+const NETWORK_FAILURES = new RegExp(
+  [
+    'Could not resolve host',
+    'Connection refused',
+    'Connection timed out',
+    'Network is unreachable',
+    'Connection reset',
+    'Failed to connect',
+    'returned error: 5\\d\\d',
+    'Could not read from remote',
+  ].join('|'),
+  'i',
+);
+
 /** Maps a failed git invocation to a typed error with redacted text. */
 function classifyCliError(
   err: unknown,
@@ -178,18 +203,10 @@ function classifyCliError(
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderrTail)) {
     return new GitAuthFailedError(message, { ...data, reason: 'host-key' });
   }
-  if (
-    /Authentication failed|Permission denied|returned error: 40[13]|could not read Username/.test(
-      stderrTail,
-    )
-  ) {
+  if (AUTH_FAILURES.test(stderrTail)) {
     return new GitAuthFailedError(message, { ...data, reason: 'credentials' });
   }
-  if (
-    /Could not resolve host|Connection refused|Connection timed out|Network is unreachable|Connection reset|Failed to connect|returned error: 5\d\d|Could not read from remote/i.test(
-      stderrTail,
-    )
-  ) {
+  if (NETWORK_FAILURES.test(stderrTail)) {
     return new GitUnreachableError(message, { ...data, reason: 'network' });
   }
   return new GitOperationError(message, data);

@@ -110,12 +110,15 @@ describe('SSH through the git client (argv only)', () => {
     ]);
     expect(runner.calls[0]?.env).toEqual({
       GIT_TERMINAL_PROMPT: '0',
-      GIT_SSH_COMMAND:
-        "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o 'UserKnownHostsFile=/var/db/stockade/known hosts' -o IdentitiesOnly=yes -i /var/db/stockade/id_ed25519",
+      GIT_SSH_COMMAND: [
+        'ssh -o BatchMode=yes -o StrictHostKeyChecking=yes',
+        "-o 'UserKnownHostsFile=/var/db/stockade/known hosts'",
+        '-o IdentitiesOnly=yes -i /var/db/stockade/id_ed25519',
+      ].join(' '),
     });
   });
 
-  it('routes an scp-like URL to the git client and reports a host key mismatch as GIT_AUTH_FAILED', async () => {
+  it('sends scp-like URLs to git; a host key mismatch is GIT_AUTH_FAILED', async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'stockade-ssh-'));
     const runner = recordingRunner({
       'ls-remote': {
@@ -150,6 +153,58 @@ describe('SSH through the git client (argv only)', () => {
         argv: ['ls-remote', '--heads', 'git@git.example.org:ops/site.git', 'refs/heads/main'],
         exitCode: 128,
       },
+    });
+  });
+});
+
+describe('git client failures', () => {
+  const make = (answers: Record<string, Partial<CommandResult>>) =>
+    createCliTransport({
+      url: SSH_URL,
+      credentials: undefined,
+      timeoutMs: 5000,
+      gitPath: '/usr/local/bin/git',
+      knownHostsFile: KNOWN_HOSTS,
+      runner: recordingRunner(answers),
+    });
+
+  it('reads a refused push as a rejection to retry', async () => {
+    const transport = make({
+      push: {
+        exitCode: 1,
+        stdout: `!\t${OID}:refs/heads/status\t[rejected] (fetch first)\nDone\n`,
+        stderr: 'error: failed to push some refs\n',
+      },
+    });
+
+    expect(await transport.pushCommit('/g', OID, 'status')).toBe('rejected');
+  });
+
+  it('reads a missing remote branch as undefined', async () => {
+    const transport = make({
+      fetch: { exitCode: 128, stderr: "fatal: couldn't find remote ref refs/heads/status\n" },
+    });
+
+    expect(await transport.fetchBranch('/g', 'status', { depth: 1 })).toBeUndefined();
+  });
+
+  it('types unreachable hosts and timeouts as transient GIT_UNREACHABLE', async () => {
+    const down = make({
+      'ls-remote': {
+        exitCode: 128,
+        stderr: 'ssh: Could not resolve hostname git.example.org: Name or service not known\n',
+      },
+    });
+    const slow = make({ 'ls-remote': { exitCode: 1, timedOut: true } });
+
+    const errors = [await down.lsRemote('main').catch((e: unknown) => e)];
+    errors.push(await slow.lsRemote('main').catch((e: unknown) => e));
+
+    expect(errors[0]).toMatchObject({ code: 'GIT_UNREACHABLE', data: { reason: 'network' } });
+    expect(errors[1]).toMatchObject({
+      code: 'GIT_UNREACHABLE',
+      kind: 'transient',
+      data: { reason: 'timeout', timeoutMs: 5000 },
     });
   });
 });

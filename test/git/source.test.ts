@@ -105,7 +105,7 @@ describe('fetch and readTree', () => {
     expect([...tree.keys()].sort()).toEqual(['a.yaml', 'sub/b.yaml']);
   });
 
-  it('refuses a commit whose manifest folder is missing instead of reading it as empty', async () => {
+  it('refuses a commit whose manifest folder is missing rather than reading it empty', async () => {
     const tip = await fx.commit({ 'elsewhere/a.yaml': 'a\n' });
     await fx.push();
     const source = makeSource();
