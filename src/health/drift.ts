@@ -2,11 +2,13 @@
 // Drift between commits: compares the last applied desired topology with a fresh observation for
 // the things that change behind Stockade's back (a jail stopped by hand, a missing epair or
 // mount, a changed rctl rule set, a flushed pf anchor or table) and returns repair steps for what
-// self-healing may put back. Pure. The planner's diff was not in the tree when this was written,
-// so the comparison is local and covers only these kinds.
+// self-healing may put back. Pure. Stopped jails, rctl, anchors and tables go through the
+// planner (diffTopology and planChanges) on a topology cut down to the drifted objects; the
+// diff does not look at the epairs and mounts of a running jail, so those are compared here.
 
-import type { PlanStep, ResourceKind, StepAction } from '../plan/types.js';
-import type { JailInterface, JailNode, RctlRule, Topology } from '../topology/types.js';
+import { planChanges } from '../plan/plan.js';
+import type { PlanStep, StepAction } from '../plan/types.js';
+import type { AnchorNode, JailNode, RctlRule, TableNode, Topology } from '../topology/types.js';
 
 /** The kinds of drift this module detects. */
 export type DriftKind =
@@ -35,9 +37,10 @@ export interface DriftResult {
 /**
  * Compares `desired` (the last applied topology, with tables as they should be now) with
  * `observed`. Jails the desired topology does not hold are never looked at, so foreign jails
- * and leftovers are the planner's business. Repairs are returned only where self-healing is on:
- * `nodeSelfHeal` for everything, and the jail's own `selfHeal` for its jail-level findings.
- * Anchor content is compared only for emptiness, because pf prints rules normalised.
+ * and leftovers are the planner's business at the next commit. Repairs are returned only where
+ * self-healing is on: `nodeSelfHeal` for everything, and the jail's own `selfHeal` for its
+ * jail-level findings. An anchor counts as drifted only when it lost its rules: its text is the
+ * next commit's business. Repairs never destroy anything.
  */
 export function detectDrift(input: {
   desired: Topology;
@@ -46,22 +49,45 @@ export function detectDrift(input: {
 }): DriftResult {
   const { desired, observed, nodeSelfHeal } = input;
   const records: DriftRecord[] = [];
-  const steps: PlanStep[] = [];
+  const local: PlanStep[] = [];
+  // The cut-down pair the planner sees: only drifted objects, with everything else equal.
+  const want = emptyLike(desired);
+  const have = emptyLike(desired);
   for (const name of Object.keys(desired.jails).sort()) {
     const jail = desired.jails[name] as JailNode;
     const heal = nodeSelfHeal && jail.selfHeal;
-    const found = checkJail(jail, observed.jails[name]);
-    for (const finding of found) {
+    const seen = observed.jails[name];
+    for (const finding of checkJail(jail, seen)) {
       records.push({ kind: finding.kind, target: name, detail: finding.detail, healed: heal });
-      if (heal) steps.push(...finding.steps.map((s) => withDetail(s, finding.detail)));
+      if (!heal) continue;
+
+      local.push(...finding.steps.map((step) => withDetail(step, finding.detail)));
+      if (finding.kind === 'JailStopped' || finding.kind === 'RctlChanged') {
+        want.jails[name] = jail;
+        have.jails[name] = { ...jail, running: seen?.running ?? false, rctl: seen?.rctl ?? [] };
+      }
     }
   }
 
   for (const finding of checkPf(desired, observed)) {
-    records.push({ ...finding.record, healed: nodeSelfHeal });
-    if (nodeSelfHeal) steps.push(withDetail(finding.step, finding.record.detail));
+    records.push({ ...finding, healed: nodeSelfHeal });
+    if (!nodeSelfHeal) continue;
+
+    if (finding.kind === 'AnchorFlushed') {
+      want.anchors[finding.target] = desired.anchors[finding.target] as AnchorNode;
+    } else {
+      want.tables[finding.target] = desired.tables[finding.target] as TableNode;
+      const seen = observed.tables[finding.target];
+      if (seen !== undefined) have.tables[finding.target] = seen;
+    }
   }
-  return { records, steps: assignWaves(steps) };
+
+  const planned = planChanges(want, have, {
+    maxPruneRatio: 0,
+    allowPruneAll: false,
+    applied: want,
+  });
+  return { records, steps: assignWaves([...planned.steps, ...local]) };
 }
 
 interface JailFinding {
@@ -73,7 +99,7 @@ interface JailFinding {
 function checkJail(jail: JailNode, seen: JailNode | undefined): JailFinding[] {
   if (seen === undefined || !seen.running) {
     const detail = seen === undefined ? 'jail is not on the host' : 'jail is not running';
-    return [{ kind: 'JailStopped', detail, steps: restartSteps(jail) }];
+    return [{ kind: 'JailStopped', detail, steps: [] }];
   }
 
   const findings: JailFinding[] = [];
@@ -113,80 +139,20 @@ function checkJail(jail: JailNode, seen: JailNode | undefined): JailFinding[] {
   const want = formatRules(jail.rctl);
   const have = formatRules(seen.rctl);
   if (want.join(',') !== have.join(',')) {
-    const action: StepAction =
-      jail.rctl.length === 0
-        ? { type: 'rctl.clear', jail: jail.name }
-        : { type: 'rctl.set', jail: jail.name, rules: jail.rctl };
     const detail = `rctl rules are [${have.join(', ')}], expected [${want.join(', ')}]`;
-    findings.push({ kind: 'RctlChanged', detail, steps: [makeStep(jail.name, action)] });
+    findings.push({ kind: 'RctlChanged', detail, steps: [] });
   }
   return findings;
 }
 
-/** Steps that bring back a jail whose root dataset is intact: network, mounts, jail, limits. */
-function restartSteps(jail: JailNode): PlanStep[] {
-  const before: PlanStep[] = [];
-  for (const iface of jail.interfaces) {
-    if (iface.epair !== undefined) {
-      before.push(
-        makeStep(jail.name, { type: 'epair.create', jail: jail.name, iface }, iface.network),
-      );
-    }
-  }
-  for (const mount of jail.mounts) {
-    before.push(makeStep(jail.name, { type: 'mount.add', jail: jail.name, mount }, mount.target));
-  }
-
-  const create = makeStep(
-    jail.name,
-    { type: 'jail.create', jail: jail },
-    undefined,
-    before.map((s) => s.id),
-  );
-  const after: PlanStep[] = jail.interfaces.map((iface: JailInterface) =>
-    makeStep(jail.name, { type: 'jail.configureNetwork', jail: jail.name, iface }, iface.network, [
-      create.id,
-    ]),
-  );
-  if (jail.rctl.length > 0) {
-    after.push(
-      makeStep(jail.name, { type: 'rctl.set', jail: jail.name, rules: jail.rctl }, undefined, [
-        create.id,
-      ]),
-    );
-  }
-  if (jail.cpuset !== undefined) {
-    after.push(
-      makeStep(jail.name, { type: 'cpuset.set', jail: jail.name, cpus: jail.cpuset }, undefined, [
-        create.id,
-      ]),
-    );
-  }
-
-  const start = makeStep(
-    jail.name,
-    { type: 'jail.startCommand', jail: jail.name, command: jail.command, env: jail.env },
-    undefined,
-    [create.id, ...after.map((s) => s.id)],
-  );
-  return [...before, create, ...after, start];
-}
-
-function checkPf(
-  desired: Topology,
-  observed: Topology,
-): { record: Omit<DriftRecord, 'healed'>; step: PlanStep }[] {
-  const found: { record: Omit<DriftRecord, 'healed'>; step: PlanStep }[] = [];
+function checkPf(desired: Topology, observed: Topology): Omit<DriftRecord, 'healed'>[] {
+  const found: Omit<DriftRecord, 'healed'>[] = [];
   for (const path of Object.keys(desired.anchors).sort()) {
     const anchor = desired.anchors[path];
     if (anchor === undefined || anchor.rules.length === 0) continue;
     if ((observed.anchors[path]?.rules.length ?? 0) > 0) continue;
 
-    const step = makeStep(path, { type: 'pf.loadAnchor', anchor: path, rules: anchor.rules });
-    found.push({
-      record: { kind: 'AnchorFlushed', target: path, detail: 'anchor has no rules' },
-      step,
-    });
+    found.push({ kind: 'AnchorFlushed', target: path, detail: 'anchor has no rules' });
   }
 
   for (const key of Object.keys(desired.tables).sort()) {
@@ -198,40 +164,34 @@ function checkPf(
     const have = seen === undefined ? undefined : [...seen.addresses].sort();
     if (have !== undefined && have.join(',') === want.join(',')) continue;
 
-    const action: StepAction = {
-      type: 'pf.replaceTable',
-      anchor: table.anchor,
-      table: table.name,
-      addresses: want,
-    };
     const detail =
       have === undefined
         ? 'table is missing'
         : `table holds [${have.join(', ')}], expected [${want.join(', ')}]`;
-    found.push({
-      record: { kind: 'TableChanged', target: key, detail },
-      step: makeStep(key, action),
-    });
+    found.push({ kind: 'TableChanged', target: key, detail });
   }
   return found;
+}
+
+/** A topology with the root of `like` and nothing else. */
+function emptyLike(like: Topology): Topology {
+  return {
+    root: like.root,
+    datasets: {},
+    images: {},
+    netifs: {},
+    jails: {},
+    anchors: {},
+    tables: {},
+    hosts: [],
+  };
 }
 
 function formatRules(rules: RctlRule[]): string[] {
   return rules.map((r) => `${r.resource}:${r.action}=${r.amount}`).sort();
 }
 
-const RESOURCE_OF: Partial<Record<StepAction['type'], ResourceKind>> = {
-  'epair.create': 'network',
-  'jail.configureNetwork': 'network',
-  'mount.add': 'volume',
-  'rctl.set': 'limits',
-  'rctl.clear': 'limits',
-  'cpuset.set': 'limits',
-  'pf.loadAnchor': 'pf',
-  'pf.replaceTable': 'pf',
-};
-
-/** A repair step: never destructive, shown as a change, its reason the drift. */
+/** A local repair step (epair or mount): never destructive, shown as a change, its reason the drift. */
 function makeStep(
   target: string,
   action: StepAction,
@@ -244,7 +204,7 @@ function makeStep(
     id,
     action,
     target,
-    resource: RESOURCE_OF[action.type] ?? 'jail',
+    resource: action.type === 'mount.add' ? 'volume' : 'network',
     symbol: '~',
     reason: { kind: 'drift', detail: action.type },
     dependsOn,
@@ -257,7 +217,10 @@ function withDetail(step: PlanStep, detail: string): PlanStep {
   return { ...step, reason: { kind: 'drift', detail } };
 }
 
-/** Sets each step's wave to one past the latest wave it depends on; input order is kept. */
+/**
+ * Sets each step's wave to one past the latest wave it depends on, over the planner's steps and
+ * the local ones together; input order is kept.
+ */
 function assignWaves(steps: PlanStep[]): PlanStep[] {
   const waves = new Map<string, number>();
   return steps.map((step) => {

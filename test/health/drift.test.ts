@@ -34,14 +34,19 @@ describe('detectDrift', () => {
     expect(result.records).toEqual([
       { kind: 'JailStopped', target: 'web-1', detail: 'jail is not running', healed: true },
     ]);
+    // The planner's start sequence for a jail whose root is still there.
     expect(summarize(result.steps)).toEqual([
-      '0 epair.create:web-1:front <- []',
-      '0 mount.add:web-1:/stockade/jails/web-1/data <- []',
-      '1 jail.create:web-1 <- [epair.create:web-1:front mount.add:web-1:/stockade/jails/web-1/data]',
-      '2 jail.configureNetwork:web-1:front <- [jail.create:web-1]',
-      '2 rctl.set:web-1 <- [jail.create:web-1]',
-      '3 jail.startCommand:web-1 <- [jail.create:web-1 jail.configureNetwork:web-1:front rctl.set:web-1]',
+      '0 file.write:web-1 <- []',
+      '1 mount.add:web-1:/stockade/jails/web-1/data <- [file.write:web-1]',
+      '2 epair.create:web-1:front <- [mount.add:web-1:/stockade/jails/web-1/data]',
+      '3 jail.create:web-1 <- [epair.create:web-1:front]',
+      '4 jail.configureNetwork:web-1:front <- [jail.create:web-1]',
+      '5 rctl.set:web-1 <- [jail.configureNetwork:web-1:front]',
+      '6 jail.startCommand:web-1 <- [rctl.set:web-1]',
     ]);
+    expect(result.steps.map((s) => s.reason)).toEqual(
+      Array(7).fill({ kind: 'drift', detail: 'jail is not running' }),
+    );
     expect(result.steps.at(-1)?.action).toEqual({
       type: 'jail.startCommand',
       jail: 'web-1',
@@ -61,7 +66,31 @@ describe('detectDrift', () => {
     expect(result.records).toEqual([
       { kind: 'JailStopped', target: 'web-0', detail: 'jail is not on the host', healed: true },
     ]);
-    expect(result.steps.map((s) => s.action.type)).toContain('jail.create');
+    // Its root dataset is still there: the jail is started again, never cloned or destroyed.
+    expect(result.steps.map((s) => s.action.type)).toEqual([
+      'file.write',
+      'mount.add',
+      'epair.create',
+      'jail.create',
+      'jail.configureNetwork',
+      'rctl.set',
+      'jail.startCommand',
+    ]);
+  });
+
+  it('does not see drift in rctl rules listed in another order', () => {
+    const two = [
+      { resource: 'memoryuse', action: 'deny', amount: '536870912' },
+      { resource: 'maxproc', action: 'deny', amount: '50' },
+    ];
+    const ordered = makeTopology([makeJail('web-0', '10.77.1.10', { rctl: two })]);
+    const observed = cloneTopology(ordered);
+    (observed.jails['web-0'] as JailNode).rctl = [...two].reverse();
+
+    expect(detectDrift({ desired: ordered, observed, nodeSelfHeal: true })).toEqual({
+      records: [],
+      steps: [],
+    });
   });
 
   it('recreates a missing epair and configures it in the jail', () => {
@@ -168,6 +197,10 @@ describe('detectDrift', () => {
         detail: 'table holds [], expected [10.77.1.10, 10.77.1.11]',
         healed: true,
       },
+    ]);
+    expect(result.steps.map((s) => `${s.wave} ${s.id} <- [${s.dependsOn.join(' ')}]`)).toEqual([
+      '0 pf.loadAnchor:stockade/svc-web <- []',
+      '1 pf.replaceTable:stockade/svc-web:svc_web <- [pf.loadAnchor:stockade/svc-web]',
     ]);
     expect(result.steps.map((s) => s.action)).toEqual([
       {

@@ -239,8 +239,9 @@ describe('health monitor: drift', () => {
     expect(record.steps.map(({ at, step }) => `${at} ${step.id}`)).toEqual([
       // Out of the service as soon as it is found stopped; it stays out until its probe passes.
       '0 pf.replaceTable:stockade/svc-web:svc_web',
-      '1000 epair.create:web-1:front',
+      '1000 file.write:web-1',
       '1000 mount.add:web-1:/stockade/jails/web-1/data',
+      '1000 epair.create:web-1:front',
       '1000 jail.create:web-1',
       '1000 jail.configureNetwork:web-1:front',
       '1000 rctl.set:web-1',
@@ -364,8 +365,9 @@ describe('health monitor: failures stay contained', () => {
     expect(record.steps.map(({ at, step }) => `${at} ${step.id}`)).toEqual([
       '0 mount.add:web-1:/stockade/jails/web-1/data',
       '0 pf.replaceTable:stockade/svc-web:svc_web',
-      '1000 epair.create:web-0:front',
+      '1000 file.write:web-0',
       '1000 mount.add:web-0:/stockade/jails/web-0/data',
+      '1000 epair.create:web-0:front',
       '1000 jail.create:web-0',
     ]);
   });
