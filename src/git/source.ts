@@ -154,13 +154,20 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
   }
 
   /**
-   * Fetches the tracked branch into a new generation and switches to it. A failure keeps the
-   * current clone, which is still correct, only larger; the next fetch tries again.
+   * Fetches the tracked branch into a new generation and switches to it. The switch only
+   * happens when the fresh clone holds `tip`, the commit fetch() is about to hand out. A failure
+   * keeps the current clone, which is still correct, only larger; the next fetch tries again.
    */
   async function recloneFresh(tip: string): Promise<void> {
     const generation = await createGeneration(dir, transport);
     try {
-      await transport.fetchBranch(generation, branch, { depth: 1 });
+      const fresh = await transport.fetchBranch(generation, branch, { depth: 1 });
+      if (fresh !== tip) {
+        await rm(generation, { recursive: true, force: true });
+        logger.debug({ action: 'compact', commit: tip }, 'compaction deferred, branch moved');
+        return;
+      }
+
       await switchGeneration(dir, generation);
       logger.info({ action: 'compact', commit: tip }, 'local clone replaced');
     } catch (err) {
@@ -181,7 +188,7 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
       }
       if (deepened >= maxAncestryDepth) {
         logger.warn(
-          { commit: descendant, action: 'ancestry', step: `deepened ${deepened}` },
+          { commit: descendant, action: 'ancestry' },
           'ancestry unknown, treated as not an ancestor',
         );
         return false;
