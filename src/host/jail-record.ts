@@ -67,6 +67,11 @@ export async function patchJailRecord(
 
 /** The JailNode as stored: no runtime fields, no file contents. */
 export function toRecord(jail: JailNode): JailNode {
-  const { jid: _jid, ...rest } = jail;
-  return { ...rest, running: false, files: jail.files.map((f) => ({ ...f, content: '' })) };
+  const record: JailNode = {
+    ...jail,
+    running: false,
+    files: jail.files.map((f) => ({ ...f, content: '' })),
+  };
+  delete record.jid;
+  return record;
 }

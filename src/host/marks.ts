@@ -40,15 +40,24 @@ export function markProperties(): string[] {
     MARK_ROLE,
     'stockade:image',
     'stockade:spec',
+    'stockade:hash',
     MARK_RECLAIM,
     MARK_JID,
     ...chunked,
   ];
 }
 
-/** True for marks the driver keeps for itself; they never appear in an observed `marks`. */
+/**
+ * True for marks the driver keeps for itself; they never appear in an observed `marks`. The
+ * role is reported in DatasetNode.role instead.
+ */
 export function isDriverMark(name: string): boolean {
-  return name === MARK_JID || isRecordChunk(name, RECORD_JAIL) || isRecordChunk(name, RECORD_IMAGE);
+  return (
+    name === MARK_ROLE ||
+    name === MARK_JID ||
+    isRecordChunk(name, RECORD_JAIL) ||
+    isRecordChunk(name, RECORD_IMAGE)
+  );
 }
 
 function isRecordChunk(name: string, base: string): boolean {

@@ -171,9 +171,8 @@ function buildImages(
     if (image === undefined) {
       continue;
     }
-    // Two built versions of one image both stay listed: the older under its dataset name.
-    const key = images[image.name] === undefined ? image.name : image.dataset;
-    images[key] = image;
+    // Keyed by dataset like the compiler's: two built versions of one image are two entries.
+    images[node.name] = image;
   }
   return images;
 }

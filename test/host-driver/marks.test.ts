@@ -48,10 +48,14 @@ describe('encodeRecord and decodeRecord', () => {
 
   it('tells driver marks from marks the planner sets', () => {
     expect(
-      ['stockade:jail', 'stockade:jail.3', 'stockade:jid', 'stockade:build'].every(isDriverMark),
+      ['stockade:jail', 'stockade:jail.3', 'stockade:jid', 'stockade:build', 'stockade:role'].every(
+        isDriverMark,
+      ),
     ).toBe(true);
     expect(
-      ['stockade:managed', 'stockade:role', 'stockade:spec', 'stockade:image'].some(isDriverMark),
+      ['stockade:managed', 'stockade:spec', 'stockade:image', 'stockade:reclaim'].some(
+        isDriverMark,
+      ),
     ).toBe(false);
   });
 });

@@ -199,7 +199,7 @@ describe('observeHost', () => {
       role: 'jail',
       origin: `${ROOT}/images/web-1a2b3c4d@ready`,
       properties: { quota: '1073741824' },
-      marks: { 'stockade:managed': 'true', 'stockade:role': 'jail', 'stockade:image': 'web' },
+      marks: { 'stockade:managed': 'true', 'stockade:image': 'web' },
       snapshots: ['c-0001'],
     });
     expect(topology.datasets[`${ROOT}/images/web-1a2b3c4d`]?.snapshots).toEqual(['ready']);
