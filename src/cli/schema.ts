@@ -32,7 +32,9 @@ export async function run(argv: string[]): Promise<number> {
       options: { write: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
     });
   } catch (err) {
-    process.stderr.write(`stockade schema: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.stderr.write(
+      `stockade schema: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`,
+    );
     return EXIT.USAGE;
   }
   if (args.values.help) {

@@ -48,7 +48,9 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`stockade validate: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.stderr.write(
+      `stockade validate: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`,
+    );
     return EXIT.USAGE;
   }
   if (args.values.help) {
@@ -109,7 +111,9 @@ function report(result: LoadResult, json: boolean): void {
 
   const lines = [
     ...errors.map((d) => formatDiagnostic(d)),
-    ...result.warnings.map((d: Diagnostic) => formatDiagnostic({ ...d, message: `warning: ${d.message}` })),
+    ...result.warnings.map((d: Diagnostic) =>
+      formatDiagnostic({ ...d, message: `warning: ${d.message}` }),
+    ),
   ];
   if (lines.length > 0) {
     process.stderr.write(`${lines.join('\n')}\n`);

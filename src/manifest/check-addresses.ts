@@ -70,7 +70,14 @@ function checkNetwork(
   const spec = entry.doc.spec;
   const cidr = parseCidr(spec.cidr);
   if (cidr === undefined) {
-    out.push(diagAt(entry, ['spec', 'cidr'], 'CIDR_INVALID', `'${spec.cidr}' is not an IPv4 or IPv6 prefix`));
+    out.push(
+      diagAt(
+        entry,
+        ['spec', 'cidr'],
+        'CIDR_INVALID',
+        `'${spec.cidr}' is not an IPv4 or IPv6 prefix`,
+      ),
+    );
     return undefined;
   }
   if (cidr.hostBitsSet) {
@@ -118,7 +125,9 @@ function reservedReason(cidr: Cidr, a: IpAddress): string | undefined {
   if (a.value === broadcastOf(cidr)?.value) {
     return `is the broadcast address of ${formatCidr(cidr)}`;
   }
-  return addressIndex(cidr, a) === undefined ? `is not a host address of ${formatCidr(cidr)}` : undefined;
+  return addressIndex(cidr, a) === undefined
+    ? `is not a host address of ${formatCidr(cidr)}`
+    : undefined;
 }
 
 function checkJailAddresses(
@@ -153,7 +162,7 @@ function checkJailAddresses(
       if (modes.size > 1) {
         const message =
           'a jail cannot join both vnet and shared networks: it either has its own network ' +
-          'stack or shares the host\'s';
+          "stack or shares the host's";
         out.push(diagAt(entry, [...at, 'name'], 'JAIL_NETWORK_MODE_MIXED', message));
       }
 
@@ -165,7 +174,9 @@ function checkJailAddresses(
       }
       count.fixed += 1;
       const where = `${entry.doc.metadata.name} networks[${i}]`;
-      out.push(...checkFixedAddress(entry, [...at, 'address'], ref.address, net, host, fixed, where));
+      out.push(
+        ...checkFixedAddress(entry, [...at, 'address'], ref.address, net, host, fixed, where),
+      );
       if (replicas > 1) {
         const message =
           `a fixed address needs replicas: 1 (replicas is ${replicas}); leave address out to ` +
@@ -207,7 +218,9 @@ function checkFixedAddress(
     return [diagAt(entry, at, 'ADDRESS_OUTSIDE_CIDR', message)];
   }
   const reason =
-    a.value === net.gateway.value ? `is the gateway of network '${net.entry.doc.metadata.name}'` : reservedReason(net.cidr, a);
+    a.value === net.gateway.value
+      ? `is the gateway of network '${net.entry.doc.metadata.name}'`
+      : reservedReason(net.cidr, a);
   if (reason !== undefined) {
     return [diagAt(entry, at, 'ADDRESS_RESERVED', `${text} ${reason}`)];
   }

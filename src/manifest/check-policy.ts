@@ -17,7 +17,11 @@ export function checkPolicy(docs: readonly CheckedDoc[], options: LoadOptions): 
     for (const name of Object.keys(spec.parameters ?? {})) {
       const at = ['spec', 'parameters', name];
       // Reserved parameters never get here: the schema refuses them (PARAMETER_RESERVED).
-      if (policy !== undefined && !isReservedParameter(name) && !policy.allowedParameters.includes(name)) {
+      if (
+        policy !== undefined &&
+        !isReservedParameter(name) &&
+        !policy.allowedParameters.includes(name)
+      ) {
         const message = `jail parameter '${name}' is not in the node policy's allowedParameters`;
         out.push(diagAt(entry, at, 'POLICY_PARAMETER_DENIED', message, { target: 'key' }));
       }
@@ -26,7 +30,14 @@ export function checkPolicy(docs: readonly CheckedDoc[], options: LoadOptions): 
     const pcpu = spec.resources?.pcpu === undefined ? undefined : parsePercent(spec.resources.pcpu);
     const pcpuAt = ['spec', 'resources', 'pcpu'];
     if (pcpu === 0) {
-      out.push(diagAt(entry, pcpuAt, 'VALUE_OUT_OF_RANGE', '0% would stop the jail; leave pcpu out for no limit'));
+      out.push(
+        diagAt(
+          entry,
+          pcpuAt,
+          'VALUE_OUT_OF_RANGE',
+          '0% would stop the jail; leave pcpu out for no limit',
+        ),
+      );
     }
     if (pcpu !== undefined && options.cpuCount !== undefined && pcpu > 100 * options.cpuCount) {
       const message = `${pcpu}% is more than the node's ${options.cpuCount} CPUs can give (${100 * options.cpuCount}%)`;

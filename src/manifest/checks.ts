@@ -5,13 +5,7 @@
 
 import { checkAddresses } from './check-addresses.js';
 import { checkPolicy } from './check-policy.js';
-import {
-  diagAt,
-  ofKind,
-  whereDefined,
-  type CheckedDoc,
-  type CheckInput,
-} from './check-context.js';
+import { diagAt, ofKind, whereDefined, type CheckedDoc, type CheckInput } from './check-context.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { FileSpec, JailDoc, Kind, ServiceDoc } from './types.js';
 
@@ -64,7 +58,9 @@ function checkReferences(input: CheckInput): Diagnostic[] {
   for (const entry of ofKind(input.docs, 'Jail')) {
     const spec = entry.doc.spec;
     if (missing('Image', spec.image)) {
-      out.push(diagAt(entry, ['spec', 'image'], 'REF_IMAGE_UNKNOWN', `no Image named '${spec.image}'`));
+      out.push(
+        diagAt(entry, ['spec', 'image'], 'REF_IMAGE_UNKNOWN', `no Image named '${spec.image}'`),
+      );
     }
     (spec.networks ?? []).forEach((n, i) => {
       if (missing('Network', n.name)) {
@@ -214,14 +210,18 @@ function checkJails(jails: readonly CheckedDoc<JailDoc>[]): Diagnostic[] {
       const first = mounts.get(v.mountPath);
       if (first !== undefined) {
         const message = `mountPath '${v.mountPath}' is already used by volumes[${first}]`;
-        out.push(diagAt(entry, ['spec', 'volumes', i, 'mountPath'], 'JAIL_MOUNT_DUPLICATE', message));
+        out.push(
+          diagAt(entry, ['spec', 'volumes', i, 'mountPath'], 'JAIL_MOUNT_DUPLICATE', message),
+        );
       } else {
         mounts.set(v.mountPath, i);
       }
     });
 
     if (spec.health !== undefined) {
-      const kinds = (['tcp', 'http', 'exec'] as const).filter((k) => spec.health?.[k] !== undefined);
+      const kinds = (['tcp', 'http', 'exec'] as const).filter(
+        (k) => spec.health?.[k] !== undefined,
+      );
       if (kinds.length !== 1) {
         const found = kinds.length === 0 ? 'none' : kinds.join(', ');
         const message = `a health check needs exactly one of tcp, http and exec (found ${found})`;
@@ -269,7 +269,9 @@ function checkServices(docs: readonly CheckedDoc[]): Diagnostic[] {
         const message =
           `host port ${hostKey} is already published by service ` +
           `'${taken.entry.doc.metadata.name}' (${whereDefined(taken.entry)})`;
-        out.push(diagAt(entry, ['spec', 'ports', i, 'hostPort'], 'SERVICE_HOST_PORT_CONFLICT', message));
+        out.push(
+          diagAt(entry, ['spec', 'ports', i, 'hostPort'], 'SERVICE_HOST_PORT_CONFLICT', message),
+        );
       } else {
         hostPorts.set(hostKey, { entry, index: i });
       }

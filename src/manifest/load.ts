@@ -102,7 +102,8 @@ interface Validated {
 function validateDocument(parsed: ParsedDocument): Validated {
   const value = parsed.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const message = 'a manifest document must be a mapping with apiVersion, kind, metadata and spec';
+    const message =
+      'a manifest document must be a mapping with apiVersion, kind, metadata and spec';
     return { diagnostics: [nodeDiag(parsed, [], 'DOCUMENT_NOT_MAPPING', message)] };
   }
 

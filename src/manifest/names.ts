@@ -128,7 +128,8 @@ export const ABSOLUTE_PATH_RULE: ValueRule = {
 /** Paths of repository files, relative to the manifest folder. */
 export const SOURCE_PATH_RULE: ValueRule = {
   code: 'SOURCE_PATH_INVALID',
-  pattern: '^(?!\\.\\.?(/|$))[A-Za-z0-9._@+-]{1,255}(/(?!\\.\\.?(/|$))[A-Za-z0-9._@+-]{1,255}){0,63}$',
+  pattern:
+    '^(?!\\.\\.?(/|$))[A-Za-z0-9._@+-]{1,255}(/(?!\\.\\.?(/|$))[A-Za-z0-9._@+-]{1,255}){0,63}$',
   maxLength: 1024,
   summary:
     'a relative path inside the manifest folder, components made of letters, digits and ' +
@@ -188,7 +189,8 @@ export const RELEASE_RULE: ValueRule = {
   code: 'RELEASE_INVALID',
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
   maxLength: 64,
-  summary: 'letters, digits, `.`, `_` and `-`, starting with a letter or digit, e.g. `14.3-RELEASE`',
+  summary:
+    'letters, digits, `.`, `_` and `-`, starting with a letter or digit, e.g. `14.3-RELEASE`',
 };
 
 /** pkg(8) package names or origins; never starting with `-`, so never read as an option. */
@@ -379,6 +381,7 @@ function firstUnsafeCharacter(rule: ValueRule, value: string): string | undefine
   return Array.from(value).find((ch) => !alphabet.test(ch));
 }
 
+/* eslint-disable no-control-regex -- these alphabets name control characters to refuse them */
 const ALPHABETS = new Map<ValueRule, RegExp>([
   [NAME_RULE, /^[a-z0-9-]$/],
   [LABEL_KEY_RULE, /^[A-Za-z0-9./_-]$/],
@@ -404,12 +407,18 @@ const ALPHABETS = new Map<ValueRule, RegExp>([
   [ADDRESS_RULE, /^[0-9A-Fa-f:.]$/],
   [CIDR_RULE, /^[0-9A-Fa-f:./]$/],
 ]);
+/* eslint-enable no-control-regex */
 
 function describeCharacter(ch: string): string {
   const cp = ch.codePointAt(0) ?? 0;
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
   if (cp < 0x20 || cp === 0x7f) {
-    const names: Record<number, string> = { 0: 'NUL', 9: 'tab', 10: 'line feed', 13: 'carriage return' };
+    const names: Record<number, string> = {
+      0: 'NUL',
+      9: 'tab',
+      10: 'line feed',
+      13: 'carriage return',
+    };
     return `control character ${names[cp] ?? hex} (${hex})`;
   }
   if (ch === ' ') {

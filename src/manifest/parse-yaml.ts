@@ -289,7 +289,9 @@ function checkKeys(
     if (!isScalar(key) || typeof key.value !== 'string') {
       const shown = isScalar(key) ? JSON.stringify(key.value) : 'a collection';
       const msg = `key ${shown} refused: keys must be strings (quote it)`;
-      out.push(nodeAt(parsed, key ?? pair.value, 'YAML_NON_STRING_KEY', formatFieldPath(path), msg));
+      out.push(
+        nodeAt(parsed, key ?? pair.value, 'YAML_NON_STRING_KEY', formatFieldPath(path), msg),
+      );
       continue;
     }
     const where = formatFieldPath([...path, key.value]);

@@ -79,7 +79,12 @@ async function resolveRoot(dir: string): Promise<string> {
   return root;
 }
 
-async function resolveLink(dir: string, root: string, link: string, relPath: string): Promise<string> {
+async function resolveLink(
+  dir: string,
+  root: string,
+  link: string,
+  relPath: string,
+): Promise<string> {
   let target: string;
   try {
     target = await realpath(link);
@@ -102,7 +107,10 @@ async function readRegularFile(dir: string, file: string, relPath: string): Prom
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      throw new ManifestDirError('unreadable', `'${relPath}' is not a regular file`, { dir, path: relPath });
+      throw new ManifestDirError('unreadable', `'${relPath}' is not a regular file`, {
+        dir,
+        path: relPath,
+      });
     }
     if (st.size > MAX_FILE_BYTES) {
       const message = `'${relPath}' is ${st.size} bytes; files are limited to ${MAX_FILE_BYTES}`;

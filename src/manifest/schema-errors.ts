@@ -82,16 +82,23 @@ function mapOne(parsed: ParsedDocument, root: unknown, e: ErrorObject): Diagnost
       const known = knownFields(e);
       const hint = suggest(name, known);
       const message =
-        `unknown field ${quoteValue(name)}` + (hint === undefined ? '' : `; did you mean '${hint}'?`);
+        `unknown field ${quoteValue(name)}` +
+        (hint === undefined ? '' : `; did you mean '${hint}'?`);
       return nodeDiag(parsed, [...segments, name], SCHEMA_CODES.unknownField, message, {
         target: 'key',
       });
     }
     case 'required': {
       const name = String(params.missingProperty);
-      const diag = nodeDiag(parsed, segments, SCHEMA_CODES.required, `field '${name}' is required`, {
-        target: 'key',
-      });
+      const diag = nodeDiag(
+        parsed,
+        segments,
+        SCHEMA_CODES.required,
+        `field '${name}' is required`,
+        {
+          target: 'key',
+        },
+      );
       return { ...diag, path: joinPath(diag.path, name) };
     }
     case 'type':
@@ -105,7 +112,9 @@ function mapOne(parsed: ParsedDocument, root: unknown, e: ErrorObject): Diagnost
       return nodeDiag(
         parsed,
         segments,
-        segments.length === 1 && segments[0] === 'apiVersion' ? 'API_VERSION_UNSUPPORTED' : SCHEMA_CODES.enum,
+        segments.length === 1 && segments[0] === 'apiVersion'
+          ? 'API_VERSION_UNSUPPORTED'
+          : SCHEMA_CODES.enum,
         `must be ${quoteValue(String(params.allowedValue))}`,
       );
     case 'enum': {
@@ -152,7 +161,10 @@ function keyMessage(e: ErrorObject, key: string): [string, string] {
     ];
   }
   if (e.keyword === 'maxLength') {
-    return [SCHEMA_CODES.tooLong, `key is ${key.length} characters long; the limit is ${String(params.limit)}`];
+    return [
+      SCHEMA_CODES.tooLong,
+      `key is ${key.length} characters long; the limit is ${String(params.limit)}`,
+    ];
   }
   const rule = e.keyword === 'pattern' ? findRuleByPattern(String(params.pattern)) : undefined;
   if (rule === undefined) {
@@ -177,7 +189,8 @@ function lengthMessage(e: ErrorObject, root: unknown, segments: (string | number
 }
 
 function knownFields(e: ErrorObject): string[] {
-  const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)
+    ?.properties;
   return props === undefined ? [] : Object.keys(props);
 }
 

@@ -163,7 +163,7 @@ function networkSpec(): JsonSchema {
       },
       cidr: str(CIDR_RULE, 'IPv4 or IPv6 prefix of the subnet; host bits must be zero.'),
       gateway: str(ADDRESS_RULE, 'Gateway address; defaults to the first host address.'),
-      nat: bool('Outbound NAT through pf on the node\'s external interface. Default false.'),
+      nat: bool("Outbound NAT through pf on the node's external interface. Default false."),
       isolated: bool('Block traffic to and from other networks. Default true.'),
       allowFrom: list(str(NAME_RULE), 'Networks let through the isolation, by name.'),
     },
@@ -188,7 +188,7 @@ function volumeSpec(): JsonSchema {
           maxAge: str(DURATION_RULE, 'Oldest snapshot to keep, e.g. `720h`.'),
         },
         [],
-        'Retention of the volume\'s snapshots.',
+        "Retention of the volume's snapshots.",
       ),
       reclaimPolicy: {
         enum: ['Retain', 'Delete'],
@@ -198,7 +198,7 @@ function volumeSpec(): JsonSchema {
       },
     },
     [],
-    'The dataset\'s properties.',
+    "The dataset's properties.",
   );
 }
 
@@ -298,7 +298,7 @@ function serviceSpec(): JsonSchema {
             port: int(1, 65535, 'Port of the service.'),
             targetPort: int(1, 65535, 'Port in the jails; defaults to port.'),
             protocol: { enum: ['tcp', 'udp'], description: 'Default tcp.' },
-            hostPort: int(1, 65535, 'Publish on the node\'s external interface (pf rdr).'),
+            hostPort: int(1, 65535, "Publish on the node's external interface (pf rdr)."),
           },
           ['port'],
           'One port.',
@@ -326,7 +326,7 @@ function nodeSpec(): JsonSchema {
       ),
     },
     [],
-    'The node\'s capacity.',
+    "The node's capacity.",
   );
 }
 
@@ -418,7 +418,12 @@ function map(
   };
 }
 
-function list(items: JsonSchema, description: string, maxItems = MAX_ITEMS, minItems = 0): JsonSchema {
+function list(
+  items: JsonSchema,
+  description: string,
+  maxItems = MAX_ITEMS,
+  minItems = 0,
+): JsonSchema {
   return {
     type: 'array',
     description,

@@ -107,7 +107,9 @@ describe('stockade validate', () => {
           message: '"web.1" contains a dot; jail(8) would read it as a jail inside another',
         },
       ],
-      warnings: [expect.objectContaining({ code: 'SERVICE_SELECTOR_UNMATCHED', line: 15, column: 5 })],
+      warnings: [
+        expect.objectContaining({ code: 'SERVICE_SELECTOR_UNMATCHED', line: 15, column: 5 }),
+      ],
     });
   });
 
@@ -127,7 +129,9 @@ describe('stockade validate', () => {
     const code = await run(['--host-address', '127.77.1.1', path.join(ROOT, 'demo-repo')]);
 
     expect(code).toBe(65);
-    expect(err).toContain('stockade.yaml:20:9: spec.cidr: gateway 127.77.1.1 is already an address');
+    expect(err).toContain(
+      'stockade.yaml:20:9: spec.cidr: gateway 127.77.1.1 is already an address',
+    );
   });
 
   it('answers --help on stdout, and usage errors with 64', async () => {
@@ -148,9 +152,9 @@ describe('stockade validate', () => {
   });
 
   it('words the summary in singular and plural', () => {
-    expect(formatSummary({ networks: 2, volumes: 1, images: 3, jails: 4, services: 2, nodes: 0 })).toBe(
-      'ok: 2 networks, 1 volume, 3 images, 4 jails, 2 services, 0 nodes',
-    );
+    expect(
+      formatSummary({ networks: 2, volumes: 1, images: 3, jails: 4, services: 2, nodes: 0 }),
+    ).toBe('ok: 2 networks, 1 volume, 3 images, 4 jails, 2 services, 0 nodes');
   });
 });
 
@@ -163,7 +167,9 @@ describe.runIf(existsSync(MAIN))('node dist/src/cli/main.js', () => {
     const example = await exec(process.execPath, [MAIN, 'validate', 'example-repo'], { cwd: ROOT });
     const demo = await exec(process.execPath, [MAIN, 'validate', 'demo-repo'], { cwd: ROOT });
 
-    expect(example.stdout).toBe('ok: 2 networks, 2 volumes, 4 images, 4 jails, 4 services, 0 nodes\n');
+    expect(example.stdout).toBe(
+      'ok: 2 networks, 2 volumes, 4 images, 4 jails, 4 services, 0 nodes\n',
+    );
     expect(demo.stdout).toBe('ok: 1 network, 1 volume, 1 image, 1 jail, 1 service, 0 nodes\n');
   });
 

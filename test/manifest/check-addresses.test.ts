@@ -7,26 +7,50 @@ const network = (name: string, body: string): string =>
   `apiVersion: stockade/v1\nkind: Network\nmetadata:\n  name: ${name}\nspec:\n  mode: vnet\n${body}`;
 
 const attach = (net: string, address?: string): string =>
-  `  networks:\n    - name: ${net}\n` + (address === undefined ? '' : `      address: ${address}\n`);
+  `  networks:\n    - name: ${net}\n` +
+  (address === undefined ? '' : `      address: ${address}\n`);
 
 describe('network prefixes and gateways', () => {
   it.each([
     ['not a prefix', '  cidr: 10.0.0.300/24\n', 'CIDR_INVALID t.yaml:7:9 spec.cidr'],
     ['host bits set', '  cidr: 10.9.0.5/24\n', 'CIDR_HOST_BITS t.yaml:7:9 spec.cidr'],
-    ['too small for a gateway and a jail', '  cidr: 10.9.0.0/31\n', 'CIDR_PREFIX_RANGE t.yaml:7:9 spec.cidr'],
+    [
+      'too small for a gateway and a jail',
+      '  cidr: 10.9.0.0/31\n',
+      'CIDR_PREFIX_RANGE t.yaml:7:9 spec.cidr',
+    ],
     ['too wide', '  cidr: 10.0.0.0/7\n', 'CIDR_PREFIX_RANGE t.yaml:7:9 spec.cidr'],
     ['IPv6 too small', '  cidr: fd00:9::/127\n', 'CIDR_PREFIX_RANGE t.yaml:7:9 spec.cidr'],
-    ['gateway outside', '  cidr: 10.9.0.0/24\n  gateway: 10.9.1.1\n', 'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway'],
-    ['gateway is the broadcast', '  cidr: 10.9.0.0/24\n  gateway: 10.9.0.255\n', 'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway'],
-    ['gateway is the network', '  cidr: fd00:9::/64\n  gateway: "fd00:9::"\n', 'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway'],
-    ['gateway of the other family', '  cidr: 10.9.0.0/24\n  gateway: "fd00::1"\n', 'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway'],
+    [
+      'gateway outside',
+      '  cidr: 10.9.0.0/24\n  gateway: 10.9.1.1\n',
+      'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway',
+    ],
+    [
+      'gateway is the broadcast',
+      '  cidr: 10.9.0.0/24\n  gateway: 10.9.0.255\n',
+      'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway',
+    ],
+    [
+      'gateway is the network',
+      '  cidr: fd00:9::/64\n  gateway: "fd00:9::"\n',
+      'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway',
+    ],
+    [
+      'gateway of the other family',
+      '  cidr: 10.9.0.0/24\n  gateway: "fd00::1"\n',
+      'NETWORK_GATEWAY_INVALID t.yaml:8:12 spec.gateway',
+    ],
   ])('%s', (_name, body, expected) => {
     expect(errorsOf(loadWithBase({ 't.yaml': network('x', body) }))).toEqual([expected]);
   });
 
   it('reports overlapping prefixes at the later network, IPv4 and IPv6', () => {
     const result = loadWithBase({
-      't.yaml': network('x', '  cidr: 10.77.0.0/16\n') + '---\n' + network('y', '  cidr: "fd00:77:1:0:8000::/65"\n'),
+      't.yaml':
+        network('x', '  cidr: 10.77.0.0/16\n') +
+        '---\n' +
+        network('y', '  cidr: "fd00:77:1:0:8000::/65"\n'),
     });
 
     expect(errorsOf(result)).toEqual([
@@ -44,7 +68,9 @@ describe('network prefixes and gateways', () => {
     const result = loadWithBase(
       {
         't.yaml':
-          network('x', '  cidr: 10.9.0.0/24\n') + '---\n' + network('y', '  cidr: 10.8.0.0/24\n  gateway: 10.8.0.7\n'),
+          network('x', '  cidr: 10.9.0.0/24\n') +
+          '---\n' +
+          network('y', '  cidr: 10.8.0.0/24\n  gateway: 10.8.0.7\n'),
       },
       options,
     );
@@ -58,20 +84,53 @@ describe('network prefixes and gateways', () => {
 
 describe('fixed jail addresses', () => {
   it.each([
-    ['outside the prefix', attach('net', '10.77.2.5'), 'ADDRESS_OUTSIDE_CIDR t.yaml:10:16 spec.networks[0].address'],
-    ['of the other family', attach('net', '"fd00:77:1::5"'), 'ADDRESS_OUTSIDE_CIDR t.yaml:10:16 spec.networks[0].address'],
-    ['the network address', attach('net', '10.77.1.0'), 'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address'],
-    ['the broadcast address', attach('net', '10.77.1.255'), 'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address'],
-    ['the gateway', attach('net', '10.77.1.1'), 'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address'],
-    ['the IPv6 gateway', attach('net6', '"fd00:77:1::1"'), 'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address'],
-    ['not an address', attach('net', '10.77.1.1.1'), 'ADDRESS_INVALID t.yaml:10:16 spec.networks[0].address'],
-    ['with a zone id', attach('net6', '"fe80::1%em0"'), 'ADDRESS_INVALID t.yaml:10:16 spec.networks[0].address'],
+    [
+      'outside the prefix',
+      attach('net', '10.77.2.5'),
+      'ADDRESS_OUTSIDE_CIDR t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'of the other family',
+      attach('net', '"fd00:77:1::5"'),
+      'ADDRESS_OUTSIDE_CIDR t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'the network address',
+      attach('net', '10.77.1.0'),
+      'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'the broadcast address',
+      attach('net', '10.77.1.255'),
+      'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'the gateway',
+      attach('net', '10.77.1.1'),
+      'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'the IPv6 gateway',
+      attach('net6', '"fd00:77:1::1"'),
+      'ADDRESS_RESERVED t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'not an address',
+      attach('net', '10.77.1.1.1'),
+      'ADDRESS_INVALID t.yaml:10:16 spec.networks[0].address',
+    ],
+    [
+      'with a zone id',
+      attach('net6', '"fe80::1%em0"'),
+      'ADDRESS_INVALID t.yaml:10:16 spec.networks[0].address',
+    ],
   ])('refuses an address %s', (_name, extra, expected) => {
     expect(errorsOf(loadWithBase({ 't.yaml': jailYaml(extra) }))).toEqual([expected]);
   });
 
   it('accepts valid IPv4 and IPv6 fixed addresses', () => {
-    const extra = '  networks:\n    - name: net\n      address: 10.77.1.20\n    - name: net6\n      address: "fd00:77:1::20"\n';
+    const extra =
+      '  networks:\n    - name: net\n      address: 10.77.1.20\n    - name: net6\n      address: "fd00:77:1::20"\n';
 
     expect(errorsOf(loadWithBase({ 't.yaml': jailYaml(extra) }))).toEqual([]);
   });

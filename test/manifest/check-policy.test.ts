@@ -83,7 +83,8 @@ describe('ceilings', () => {
 
 describe('volumes', () => {
   it('refuses a reservation larger than the quota', () => {
-    const yaml = 'apiVersion: stockade/v1\nkind: Volume\nmetadata:\n  name: v\nspec:\n  quota: 1G\n  reservation: 2G\n';
+    const yaml =
+      'apiVersion: stockade/v1\nkind: Volume\nmetadata:\n  name: v\nspec:\n  quota: 1G\n  reservation: 2G\n';
 
     expect(errorsOf(loadWithBase({ 't.yaml': yaml }))).toEqual([
       'VOLUME_RESERVATION_EXCEEDS_QUOTA t.yaml:7:16 spec.reservation',
@@ -91,7 +92,8 @@ describe('volumes', () => {
   });
 
   it('refuses ZFS properties outside the allow list', () => {
-    const yaml = 'apiVersion: stockade/v1\nkind: Volume\nmetadata:\n  name: v\nspec:\n  properties:\n    compression: lz4\n    mountpoint: /etc\n';
+    const yaml =
+      'apiVersion: stockade/v1\nkind: Volume\nmetadata:\n  name: v\nspec:\n  properties:\n    compression: lz4\n    mountpoint: /etc\n';
 
     expect(errorsOf(loadWithBase({ 't.yaml': yaml }))).toEqual([
       'FIELD_UNKNOWN t.yaml:8:5 spec.properties.mountpoint',

@@ -24,7 +24,8 @@ describe('references', () => {
   });
 
   it('reports an unknown network in allowFrom', () => {
-    const yaml = 'apiVersion: stockade/v1\nkind: Network\nmetadata:\n  name: x\nspec:\n  mode: vnet\n  cidr: 10.9.0.0/24\n  allowFrom: [net, nowhere]\n';
+    const yaml =
+      'apiVersion: stockade/v1\nkind: Network\nmetadata:\n  name: x\nspec:\n  mode: vnet\n  cidr: 10.9.0.0/24\n  allowFrom: [net, nowhere]\n';
 
     expect(errorsOf(loadWithBase({ 't.yaml': yaml }))).toEqual([
       'REF_NETWORK_UNKNOWN t.yaml:8:20 spec.allowFrom[1]',
@@ -115,7 +116,8 @@ describe('files, mounts and health checks', () => {
   });
 
   it('checks image files the same way', () => {
-    const yaml = 'apiVersion: stockade/v1\nkind: Image\nmetadata:\n  name: img\nspec:\n  release: 14.3-RELEASE\n  files:\n    - path: /etc/x\n      source: conf/x.conf\n';
+    const yaml =
+      'apiVersion: stockade/v1\nkind: Image\nmetadata:\n  name: img\nspec:\n  release: 14.3-RELEASE\n  files:\n    - path: /etc/x\n      source: conf/x.conf\n';
 
     expect(errorsOf(loadWithBase({ 't.yaml': yaml }))).toEqual([
       'FILE_SOURCE_MISSING t.yaml:9:15 spec.files[0].source',
@@ -158,10 +160,15 @@ describe('service ports', () => {
   it('refuses two services publishing the same host port and protocol', () => {
     const result = loadWithBase({
       'a.yaml': service('a', '    - port: 80\n      hostPort: 8080\n'),
-      'b.yaml': service('b', '    - port: 81\n      hostPort: 8080\n    - port: 82\n      hostPort: 8080\n      protocol: udp\n'),
+      'b.yaml': service(
+        'b',
+        '    - port: 81\n      hostPort: 8080\n    - port: 82\n      hostPort: 8080\n      protocol: udp\n',
+      ),
     });
 
-    expect(errorsOf(result)).toEqual(['SERVICE_HOST_PORT_CONFLICT b.yaml:10:17 spec.ports[0].hostPort']);
+    expect(errorsOf(result)).toEqual([
+      'SERVICE_HOST_PORT_CONFLICT b.yaml:10:17 spec.ports[0].hostPort',
+    ]);
     expect(result.ok ? '' : result.errors[0]?.message).toBe(
       "host port tcp/8080 is already published by service 'a' (a.yaml:4)",
     );

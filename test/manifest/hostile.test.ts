@@ -37,7 +37,12 @@ const CASES: Case[] = [
   { dir: 'param-path-root', code: 'PARAMETER_RESERVED', at: 'case.yaml:9:5', count: 1 },
   { dir: 'param-mount-host', code: 'PARAMETER_RESERVED', at: 'case.yaml:9:5', count: 2 },
   { dir: 'param-vnet-interface', code: 'PARAMETER_RESERVED', at: 'case.yaml:9:5', count: 1 },
-  { dir: 'param-name-smuggles-path', code: 'PARAMETER_NAME_INVALID', at: 'case.yaml:9:5', count: 1 },
+  {
+    dir: 'param-name-smuggles-path',
+    code: 'PARAMETER_NAME_INVALID',
+    at: 'case.yaml:9:5',
+    count: 1,
+  },
   { dir: 'param-value-newline', code: 'PARAMETER_VALUE_INVALID', at: 'case.yaml:9:18', count: 1 },
   { dir: 'param-value-semicolon', code: 'PARAMETER_VALUE_INVALID', at: 'case.yaml:9:16', count: 1 },
   { dir: 'hostname-jail-conf-quote', code: 'HOSTNAME_INVALID', at: 'case.yaml:8:13', count: 1 },
@@ -46,7 +51,12 @@ const CASES: Case[] = [
   { dir: 'dataset-jail-slash', code: 'NAME_INVALID', at: 'case.yaml:4:9', count: 1 },
   { dir: 'dataset-image-snapshot', code: 'NAME_INVALID', at: 'case.yaml:4:9', count: 1 },
   { dir: 'dataset-release-traversal', code: 'RELEASE_INVALID', at: 'case.yaml:6:12', count: 1 },
-  { dir: 'dataset-property-option', code: 'PROPERTY_VALUE_INVALID', at: 'case.yaml:7:18', count: 1 },
+  {
+    dir: 'dataset-property-option',
+    code: 'PROPERTY_VALUE_INVALID',
+    at: 'case.yaml:7:18',
+    count: 1,
+  },
   { dir: 'dataset-property-mountpoint', code: 'FIELD_UNKNOWN', at: 'case.yaml:7:5', count: 1 },
   // Names that would not fit or would confuse interface tooling.
   { dir: 'ifname-too-long', code: 'NAME_INVALID', at: 'case.yaml:4:9', count: 1 },
@@ -63,7 +73,12 @@ const CASES: Case[] = [
   { dir: 'b16-long-similar-name', code: 'NAME_INVALID', at: 'case.yaml:4:9', count: 1 },
   { dir: 'b17-vlan-interface-name', code: 'NAME_INVALID', at: 'case.yaml:9:13', count: 1 },
   { dir: 'b18-dotted-jail-name', code: 'NAME_INVALID', at: 'case.yaml:4:9', count: 1 },
-  { dir: 'b19-ipv6-on-ipv4-network', code: 'ADDRESS_OUTSIDE_CIDR', at: 'case.yaml:10:16', count: 1 },
+  {
+    dir: 'b19-ipv6-on-ipv4-network',
+    code: 'ADDRESS_OUTSIDE_CIDR',
+    at: 'case.yaml:10:16',
+    count: 1,
+  },
   { dir: 'b19-ipv6-with-prefix', code: 'ADDRESS_INVALID', at: 'case.yaml:10:16', count: 1 },
   { dir: 'b19-ipv6-scope', code: 'ADDRESS_INVALID', at: 'case.yaml:10:16', count: 1 },
   { dir: 'b27-env-quotes', code: 'ENV_VALUE_INVALID', at: 'case.yaml:9:12', count: 1 },
@@ -123,7 +138,11 @@ describe('hostile corpus', () => {
   });
 
   it('loads the shared base on its own', async () => {
-    const result = loadManifests(await readManifestDir(ROOT).then((m) => new Map([['base.yaml', m.get('base.yaml') as Uint8Array]])));
+    const result = loadManifests(
+      await readManifestDir(ROOT).then(
+        (m) => new Map([['base.yaml', m.get('base.yaml') as Uint8Array]]),
+      ),
+    );
 
     expect(result.ok).toBe(true);
   });
@@ -134,7 +153,9 @@ describe('hostile corpus', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const first = result.errors[0];
-    expect(first && `${first.code} ${first.file}:${first.line}:${first.column}`).toBe(`${code} ${at}`);
+    expect(first && `${first.code} ${first.file}:${first.line}:${first.column}`).toBe(
+      `${code} ${at}`,
+    );
     expect(result.errors).toHaveLength(count);
   });
 
@@ -143,17 +164,25 @@ describe('hostile corpus', () => {
 
     const result = loadManifests(new Map([['big.yaml', big]]));
 
-    expect(result.ok ? [] : result.errors.map((e) => `${e.code} ${e.file}:${e.line}:${e.column}`)).toEqual([
-      'YAML_FILE_TOO_LARGE big.yaml:1:1',
-    ]);
+    expect(
+      result.ok ? [] : result.errors.map((e) => `${e.code} ${e.file}:${e.line}:${e.column}`),
+    ).toEqual(['YAML_FILE_TOO_LARGE big.yaml:1:1']);
   });
 
   it('refuses very deep nesting without exhausting the heap', () => {
     const flow = `spec: ${'['.repeat(200000)}\n`;
     const compact = `${'- '.repeat(200000)}x\n`;
 
-    const result = loadManifests(new Map([['flow.yaml', flow], ['compact.yaml', compact]]));
+    const result = loadManifests(
+      new Map([
+        ['flow.yaml', flow],
+        ['compact.yaml', compact],
+      ]),
+    );
 
-    expect(result.ok ? [] : result.errors.map((e) => e.code)).toEqual(['YAML_TOO_DEEP', 'YAML_TOO_DEEP']);
+    expect(result.ok ? [] : result.errors.map((e) => e.code)).toEqual([
+      'YAML_TOO_DEEP',
+      'YAML_TOO_DEEP',
+    ]);
   });
 });

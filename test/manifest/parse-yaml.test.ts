@@ -53,7 +53,10 @@ describe('parseManifestFile', () => {
 });
 
 describe('locate', () => {
-  const { documents } = parseManifestFile('f.yaml', 'spec:\n  list:\n    - x\n    - {y: 2}\n  empty:\n');
+  const { documents } = parseManifestFile(
+    'f.yaml',
+    'spec:\n  list:\n    - x\n    - {y: 2}\n  empty:\n',
+  );
   const doc = documents[0] as NonNullable<(typeof documents)[0]>;
 
   it('finds values, keys and list items', () => {

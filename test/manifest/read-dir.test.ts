@@ -58,7 +58,11 @@ describe('readManifestDir', () => {
     const err = await refusal(dir);
 
     expect(err.code).toBe('MANIFEST_DIR_SYMLINK_ESCAPE');
-    expect(err.data).toMatchObject({ dir, path: 'jails/secret.conf', target: path.join(top, 'secret') });
+    expect(err.data).toMatchObject({
+      dir,
+      path: 'jails/secret.conf',
+      target: path.join(top, 'secret'),
+    });
   });
 
   it('refuses an absolute symlink to a host file and a dangling symlink', async () => {
@@ -69,7 +73,10 @@ describe('readManifestDir', () => {
     const dangling = await refusal(dir);
 
     expect([absolute.code, absolute.data.path]).toEqual(['MANIFEST_DIR_SYMLINK_ESCAPE', 'passwd']);
-    expect([dangling.code, dangling.data.path]).toEqual(['MANIFEST_DIR_SYMLINK_ESCAPE', 'dangling']);
+    expect([dangling.code, dangling.data.path]).toEqual([
+      'MANIFEST_DIR_SYMLINK_ESCAPE',
+      'dangling',
+    ]);
   });
 
   it('skips FIFOs instead of blocking on them', async () => {

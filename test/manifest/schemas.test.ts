@@ -9,7 +9,12 @@ import { parseAllDocuments } from 'yaml';
 
 import { findKind, writeSchemas } from '../../src/cli/schema.js';
 import { bundleSchema, kindSchema, kindValidators, newAjv } from '../../src/manifest/schemas.js';
-import { KINDS, type JailSpec, type NetworkSpec, type VolumeSpec } from '../../src/manifest/types.js';
+import {
+  KINDS,
+  type JailSpec,
+  type NetworkSpec,
+  type VolumeSpec,
+} from '../../src/manifest/types.js';
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../example-repo');
 
@@ -88,7 +93,9 @@ describe('kind schemas', () => {
 
     expect(v.Volume({ ...doc('Volume', {}), extra: 1 })).toBe(false);
     expect(v.Volume(doc('Volume', { snapshots: { keep: 1, kep: 2 } }))).toBe(false);
-    expect(v.Service(doc('Service', { selector: { a: 'b' }, ports: [{ port: 1, hostport: 2 }] }))).toBe(false);
+    expect(
+      v.Service(doc('Service', { selector: { a: 'b' }, ports: [{ port: 1, hostport: 2 }] })),
+    ).toBe(false);
   });
 
   it('bundle: exactly one kind matches, and every example-repo document passes', () => {
@@ -120,7 +127,9 @@ describe('stockade schema --write', () => {
         'node.schema.json',
         'stockade.schema.json',
       ]);
-      const jail = JSON.parse(readFileSync(path.join(dir, 'out/jail.schema.json'), 'utf8')) as object;
+      const jail = JSON.parse(
+        readFileSync(path.join(dir, 'out/jail.schema.json'), 'utf8'),
+      ) as object;
       expect(jail).toEqual(kindSchema('Jail'));
       const bundle = JSON.parse(readFileSync(path.join(dir, 'out/stockade.schema.json'), 'utf8'));
       expect(() => newAjv().compile(bundle as object)).not.toThrow();
