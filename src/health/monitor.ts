@@ -19,7 +19,7 @@ import {
   type MonitorOptions,
 } from './monitor-deps.js';
 import { runProbes } from './probe-pool.js';
-import type { ProbeResult, ProbeTarget } from './probes.js';
+import { jailTarget, type ProbeResult, type ProbeTarget } from './probes.js';
 import {
   createRestartState,
   decideRestart,
@@ -148,7 +148,11 @@ export function createHealthMonitor(
   }
 
   async function restartOne(name: string, state: JailState): Promise<boolean> {
-    if (state.repair !== undefined) return applyInOrder(state.repair);
+    if (state.repair !== undefined) {
+      // The repair rewrites the jail's files, /etc/hosts with every endpoint among them.
+      hostsKey = undefined;
+      return applyInOrder(state.repair);
+    }
     try {
       await deps.restartJail(name);
       return true;
@@ -373,8 +377,7 @@ export function createHealthMonitor(
 }
 
 function targetOf(jail: JailNode | undefined, name: string): ProbeTarget {
-  const address = jail?.interfaces[0]?.address.split('/')[0] ?? '';
-  return { address, jail: name };
+  return jail === undefined ? { address: '', jail: name } : jailTarget(jail);
 }
 
 function markUnhealed(records: DriftRecord[], jail: string): void {

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { HealthCheck } from '../manifest/types.js';
 import type { HostDriver } from '../run/ports.js';
+import type { JailNode } from '../topology/types.js';
 import { resolveHealthTiming } from './duration.js';
 
 /** Where a probe is aimed: the jail's address without prefix length, and its name for exec. */
@@ -28,6 +29,12 @@ export interface ProbeResult {
   ok: boolean;
   detail: string;
   durationMs: number;
+}
+
+/** Where to probe `jail`: the address of its first interface, without prefix length. */
+export function jailTarget(jail: JailNode): ProbeTarget {
+  const address = jail.interfaces[0]?.address.split('/')[0] ?? '';
+  return { address, jail: jail.name };
 }
 
 /** Bytes of an HTTP body read for `bodyMatch`; the rest is discarded. */

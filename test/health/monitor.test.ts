@@ -250,6 +250,12 @@ describe('health monitor: drift', () => {
     expect(record.statuses[0]?.drift).toEqual([
       { kind: 'JailStopped', target: 'web-1', detail: 'jail is not running', healed: true },
     ]);
+    // The repair wrote every endpoint into the jail's /etc/hosts; the healthy set goes back.
+    expect(record.hosts.map((h) => [h.at, h.hosts[0]?.addresses])).toEqual([
+      [0, ['10.77.1.10', '10.77.1.11']],
+      [0, ['10.77.1.10']],
+      [1_000, ['10.77.1.10']],
+    ]);
   });
 
   it('refills a flushed table with the healthy endpoints only', async () => {

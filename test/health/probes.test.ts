@@ -3,7 +3,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { probe } from '../../src/health/probes.js';
+import { HTTP_BODY_LIMIT, jailTarget, probe } from '../../src/health/probes.js';
+import { makeJail } from './topology-fixture.js';
 import type { HostDriver } from '../../src/run/ports.js';
 
 const target = { address: '127.0.0.1', jail: 'web-0' };
@@ -33,6 +34,13 @@ function startHttp(): Promise<number> {
     } else if (req.url === '/broken') {
       res.writeHead(500);
       res.end('oops');
+    } else if (req.url === '/big') {
+      // The marker sits past the part the probe reads.
+      res.writeHead(200);
+      res.end(`${'x'.repeat(HTTP_BODY_LIMIT)}MARKER`);
+    } else if (req.url === '/moved') {
+      res.writeHead(301, { location: '/healthz' });
+      res.end();
     } else if (req.url === '/hang') {
       // Never answers: the probe's timeout must end it.
     } else {
@@ -241,5 +249,69 @@ describe('combined and empty checks', () => {
     const result = await probe(target, {}, { exec: noExec });
 
     expect(result).toMatchObject({ ok: false, detail: 'no probe configured' });
+  });
+});
+
+describe('probe edges', () => {
+  it('reads at most HTTP_BODY_LIMIT bytes of the body', async () => {
+    const port = await startHttp();
+
+    const head = await probe(
+      target,
+      { http: { port, path: '/big', bodyMatch: 'xxxx' } },
+      {
+        exec: noExec,
+      },
+    );
+    const tail = await probe(
+      target,
+      { http: { port, path: '/big', bodyMatch: 'MARKER' } },
+      {
+        exec: noExec,
+      },
+    );
+
+    expect(head.ok).toBe(true);
+    expect(tail.ok).toBe(false);
+  });
+
+  it('does not follow a redirect', async () => {
+    const port = await startHttp();
+
+    const result = await probe(target, { http: { port, path: '/moved' } }, { exec: noExec });
+
+    expect(result).toMatchObject({
+      ok: false,
+      detail: `http GET 127.0.0.1:${port}/moved returned 301, expected 200`,
+    });
+  });
+
+  it('probes an IPv6 address', async () => {
+    const server = createTcpServer((socket) => socket.end());
+    servers.push(server);
+    const port = await new Promise<number>((resolve) => {
+      server.listen(0, '::1', () => resolve((server.address() as AddressInfo).port));
+    });
+
+    const result = await probe(
+      { address: '::1', jail: 'web-0' },
+      { tcp: { port } },
+      {
+        exec: noExec,
+      },
+    );
+
+    expect(result).toMatchObject({ ok: true, detail: `tcp [::1]:${port} connected` });
+  });
+
+  it('aims at the first interface address of a jail, without prefix length', () => {
+    expect(jailTarget(makeJail('web-0', '10.77.1.10'))).toEqual({
+      address: '10.77.1.10',
+      jail: 'web-0',
+    });
+    expect(jailTarget(makeJail('solo-0', '10.77.1.20', { interfaces: [] }))).toEqual({
+      address: '',
+      jail: 'solo-0',
+    });
   });
 });
