@@ -16,12 +16,13 @@ export async function loadAnchor(ctx: HostContext, anchor: string, rules: string
   assertOwnAnchor(ctx, anchor);
   const records = await readPfRecords(ctx.stateDir);
   const record = records.anchors[anchor];
-  const printed = await pfctl.showAnchor(ctx, anchor);
-  if (
+  const printed = await readAnchor(ctx, anchor);
+  const unchanged =
     record !== undefined &&
+    printed !== undefined &&
     sameLines(record.rules, rules) &&
-    sameLines(record.printed, printed)
-  ) {
+    sameLines(record.printed, printed);
+  if (unchanged) {
     return;
   }
 
@@ -110,6 +111,20 @@ async function recordTable(
     if (present) r.tables[key] = { anchor, table };
     else delete r.tables[key];
   });
+}
+
+/** The anchor's printed rules; an anchor that was never loaded reads as empty. */
+async function readAnchor(ctx: HostContext, anchor: string): Promise<string[] | undefined> {
+  try {
+    return await pfctl.showAnchor(ctx, anchor);
+  } catch (err) {
+    if (!hasCode(err, 'HOST_COMMAND_FAILED')) {
+      throw err;
+    }
+    // NOTE: pfctl reports reading a missing anchor as an ioctl failure whose wording varies.
+    ctx.logger.debug({ err }, 'pf anchor not readable');
+    return undefined;
+  }
 }
 
 function assertOwnAnchor(ctx: HostContext, anchor: string): void {

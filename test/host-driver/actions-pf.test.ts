@@ -148,3 +148,24 @@ describe('pf.flushAnchor', () => {
     ]);
   });
 });
+
+describe('pf.loadAnchor on a fresh anchor', () => {
+  it('loads when reading the never-loaded anchor fails', async () => {
+    const host = fakeHost({
+      [`pfctl -a ${ANCHOR} -s nat`]: [
+        { stderr: 'pfctl: DIOCGETRULES: Invalid argument\n', exitCode: 1 },
+        { stdout: PRINTED },
+      ],
+    });
+
+    await applyAction(host.ctx, { type: 'pf.loadAnchor', anchor: ANCHOR, rules: RULES });
+
+    expect(host.calls).toEqual([
+      `pfctl -a ${ANCHOR} -s nat`,
+      `pfctl -n -a ${ANCHOR} -f -`,
+      `pfctl -a ${ANCHOR} -f -`,
+      `pfctl -a ${ANCHOR} -s nat`,
+      `pfctl -a ${ANCHOR} -s rules`,
+    ]);
+  });
+});
