@@ -4,7 +4,7 @@
 
 import { writeSync } from 'node:fs';
 
-import { EXIT_NO_STATE, MissingStateDirError } from './store.js';
+import { EXIT_NO_STATE, getStateDir, MissingStateDirError } from './store.js';
 
 /** Where a command writes; jexec hands the same object to the in-jail ifconfig. */
 export interface Io {
@@ -25,6 +25,8 @@ export type ToolMain = (argv: string[], io: Io) => number;
 export function runTool(tool: string, main: ToolMain): void {
   let code: number;
   try {
+    // Refuse before looking at arguments: a simulator without state would be a lie.
+    getStateDir();
     code = main(process.argv.slice(2), processIo);
   } catch (error) {
     if (error instanceof MissingStateDirError) {
