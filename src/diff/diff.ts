@@ -5,6 +5,7 @@
 
 import type { ChangeReason } from '../plan/types.js';
 import { stableStringify } from '../topology/hash.js';
+import { HOSTS_PATH } from '../topology/jail-files.js';
 import type {
   AnchorNode,
   DatasetNode,
@@ -30,7 +31,10 @@ interface ChangeOf<K extends string, T> {
 
 /** Which in-place updates a jail needs. */
 export interface JailUpdate {
+  /** Files from the manifest. */
   files: boolean;
+  /** The shared /etc/hosts, which changes whenever a jail or service endpoint comes or goes. */
+  hosts: boolean;
   rctl: boolean;
   cpuset: boolean;
   /** The jail exists but is not running (drift): bring it back up. */
@@ -164,21 +168,28 @@ function diffJails(
     }
 
     const update = {
-      files: !isEqual(fileKeys(want), fileKeys(have)),
+      files: !isEqual(fileKeys(want, false), fileKeys(have, false)),
+      hosts: hostsHash(want) !== hostsHash(have),
       rctl: !isEqual(want.rctl, have.rctl),
       cpuset: want.cpuset !== have.cpuset,
       start: !have.running && want.running,
     };
-    if (!update.files && !update.rctl && !update.cpuset && !update.start) continue;
+    if (!update.files && !update.hosts && !update.rctl && !update.cpuset && !update.start) continue;
 
     const reasons: ChangeReason[] = [];
-    if (update.files)
-      reasons.push(reason('files', fileKeys(have), fileKeys(want), was && fileKeys(was)));
+    if (update.files) {
+      reasons.push(
+        reason('files', fileKeys(have, false), fileKeys(want, false), was && fileKeys(was, false)),
+      );
+    }
+    if (update.hosts)
+      reasons.push(reason('hosts', hostsHash(have), hostsHash(want), was && hostsHash(was)));
     if (update.rctl) reasons.push(reason('rctl', have.rctl, want.rctl, was?.rctl));
-    if (update.cpuset)
+    if (update.cpuset) {
       reasons.push(
         reason('cpuset', have.cpuset ?? null, want.cpuset ?? null, was && (was.cpuset ?? null)),
       );
+    }
     if (update.start) reasons.push({ kind: 'drift', detail: 'jail is not running' });
     changes.push({
       object: 'jail',
@@ -254,8 +265,15 @@ function compareFields<T extends object>(
   return reasons;
 }
 
-function fileKeys(jail: JailNode): string[] {
-  return jail.files.map((f) => `${f.path}:${f.mode.toString(8)}:${f.hash}`);
+/** `path:mode:hash` of each file; the shared /etc/hosts is left out unless `withHosts`. */
+function fileKeys(jail: JailNode, withHosts = true): string[] {
+  return jail.files
+    .filter((f) => withHosts || f.path !== HOSTS_PATH)
+    .map((f) => `${f.path}:${f.mode.toString(8)}:${f.hash}`);
+}
+
+function hostsHash(jail: JailNode): string | null {
+  return jail.files.find((f) => f.path === HOSTS_PATH)?.hash ?? null;
 }
 
 function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {

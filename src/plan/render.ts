@@ -149,9 +149,7 @@ function isRctlRule(value: unknown): value is { resource: string; action: string
 // Reasons carry values from manifests (commands, environment), so they must not be able to
 // break out of a table cell or inject HTML into the comment.
 function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`);
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`);
 }
 
 function code(name: string): string {

@@ -9,13 +9,12 @@ import { TopologyError } from '../errors/topology-error.js';
 import type { NetworkAddressing } from './allocate.js';
 import { hashHex, stableStringify } from './hash.js';
 import { bridgeName, epairDescription, epairName, loopbackName } from './iface-names.js';
-import { HOSTS_PATH, renderHostsFile, resolveFile } from './jail-files.js';
+import { HOSTS_PATH, resolveFile } from './jail-files.js';
 import { compareText } from './pf-rules.js';
 import type { Replica } from './placement.js';
 import { parseSize } from './sizes.js';
 import type {
   DatasetNode,
-  HostEntry,
   ImageBuild,
   JailFile,
   JailInterface,
@@ -34,7 +33,8 @@ export interface JailContext {
   addressing: Map<string, NetworkAddressing>;
   /** Datasets compiled so far, volumes among them. */
   volumes: Record<string, DatasetNode>;
-  hosts: HostEntry[];
+  /** The node's shared /etc/hosts. */
+  hostsFile: JailFile;
   repositoryFiles: Record<string, Uint8Array>;
   /** Jail manifest name to the names of its replicas on this node. */
   replicaNames: Map<string, string[]>;
@@ -69,7 +69,7 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
 
   const files = (spec.files ?? []).map((f) => resolveFile(f, context.repositoryFiles, name));
   if (!files.some((f) => f.path === HOSTS_PATH)) {
-    files.push(renderHostsFile(hostname, firstAddress, context.hosts));
+    files.push(context.hostsFile);
   }
 
   const jail: Omit<JailNode, 'specHash'> = {

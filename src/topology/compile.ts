@@ -16,14 +16,14 @@ import { allocateAddresses, type NetworkAddressing } from './allocate.js';
 import { hashHex, stableStringify } from './hash.js';
 import { bridgeName, loopbackName, netifDescription } from './iface-names.js';
 import { compileJail, requireRef } from './compile-jail.js';
-import { resolveFile } from './jail-files.js';
+import { renderHostsFile, resolveFile } from './jail-files.js';
 import {
   compareText,
   renderNetworkAnchor,
   renderServiceAnchor,
   serviceTableName,
 } from './pf-rules.js';
-import { matchesSelector, placeReplicas, type Replica } from './placement.js';
+import { placeReplicas, type Replica } from './placement.js';
 import { normalizeZfsProperty } from './sizes.js';
 import type { DatasetNode, HostEntry, ImageBuild, JailNode, Topology } from './types.js';
 
@@ -93,13 +93,26 @@ export function compileTopology(
   }
 
   // Service endpoints and names come before jails: every jail's /etc/hosts lists them.
-  const firstAddress = (jail: string, doc: Replica['doc']): string | undefined => {
-    const first = doc.spec.networks?.[0];
-    return first === undefined ? undefined : addressing.get(first.name)?.addresses.get(jail);
+  const firstAddress = (replica: Replica): string | undefined => {
+    const first = replica.doc.spec.networks?.[0];
+    return first === undefined
+      ? undefined
+      : addressing.get(first.name)?.addresses.get(replica.name);
   };
+  const byLabel = indexByLabel(local);
   for (const service of sortByName(manifests.services)) {
-    addService(topology, service, local, firstAddress, config);
+    addService(
+      topology,
+      service,
+      selectReplicas(byLabel, local, service.spec.selector),
+      firstAddress,
+      config,
+    );
   }
+  const hostsFile = renderHostsFile(
+    local.map((r) => ({ hostname: r.doc.spec.hostname ?? r.name, address: firstAddress(r) })),
+    topology.hosts,
+  );
 
   const replicaNames = new Map<string, string[]>();
   for (const replica of local) {
@@ -117,7 +130,7 @@ export function compileTopology(
       networks,
       addressing,
       volumes: topology.datasets,
-      hosts: topology.hosts,
+      hostsFile,
       repositoryFiles: manifests.files,
       replicaNames,
     });
@@ -302,15 +315,13 @@ function addImage(topology: Topology, image: ImageDoc, manifests: ManifestSet): 
 function addService(
   topology: Topology,
   service: ServiceDoc,
-  local: Replica[],
-  firstAddress: (jail: string, doc: Replica['doc']) => string | undefined,
+  endpoints: Replica[],
+  firstAddress: (replica: Replica) => string | undefined,
   config: NodeConfig,
 ): void {
   const addresses: string[] = [];
-  for (const replica of local) {
-    if (!matchesSelector(service.spec.selector, replica.doc.metadata.labels ?? {})) continue;
-
-    const address = firstAddress(replica.name, replica.doc);
+  for (const replica of endpoints) {
+    const address = firstAddress(replica);
     if (address !== undefined) addresses.push(address);
   }
   addresses.sort(compareText);
@@ -327,6 +338,32 @@ function addService(
   const table = serviceTableName(service.metadata.name);
   topology.anchors[anchor.path] = anchor;
   topology.tables[`${anchor.path}:${table}`] = { anchor: anchor.path, name: table, addresses };
+}
+
+/** Replicas by `key=value` of each label, so selectors do not scan every jail. */
+function indexByLabel(replicas: Replica[]): Map<string, Replica[]> {
+  const index = new Map<string, Replica[]>();
+  for (const replica of replicas) {
+    for (const [key, value] of Object.entries(replica.doc.metadata.labels ?? {})) {
+      const list = index.get(`${key}=${value}`) ?? [];
+      list.push(replica);
+      index.set(`${key}=${value}`, list);
+    }
+  }
+  return index;
+}
+
+function selectReplicas(
+  index: Map<string, Replica[]>,
+  all: Replica[],
+  selector: Record<string, string>,
+): Replica[] {
+  const entries = Object.entries(selector);
+  const [first, ...rest] = entries;
+  if (first === undefined) return all;
+
+  const candidates = index.get(`${first[0]}=${first[1]}`) ?? [];
+  return candidates.filter((r) => rest.every(([k, v]) => r.doc.metadata.labels?.[k] === v));
 }
 
 function sortByName<T extends { metadata: { name: string } }>(docs: T[]): T[] {

@@ -39,17 +39,22 @@ export function makeFile(path: string, content: string, mode: number): JailFile 
   return { path, content, mode, hash: hashHex(`${path}\u0000${mode}\u0000${content}`, 12) };
 }
 
-/** The /etc/hosts of a jail: localhost, the jail's own name, then every service endpoint. */
+/**
+ * The /etc/hosts every jail of the node gets: localhost, each jail's hostname at its first
+ * address, then each service name at its endpoints. One file shared by all jails, so it is
+ * rendered and hashed once per compile however many jails there are.
+ */
 export function renderHostsFile(
-  hostname: string,
-  address: string | undefined,
-  hosts: HostEntry[],
+  jails: { hostname: string; address: string | undefined }[],
+  services: HostEntry[],
 ): JailFile {
   const lines = ['# Written by Stockade on every apply; local changes are replaced.'];
   lines.push('127.0.0.1\tlocalhost', '::1\tlocalhost');
-  if (address !== undefined) lines.push(`${address}\t${hostname}`);
-  for (const entry of hosts) {
-    for (const addr of entry.addresses) lines.push(`${addr}\t${entry.name}`);
+  for (const jail of jails) {
+    if (jail.address !== undefined) lines.push(`${jail.address}\t${jail.hostname}`);
+  }
+  for (const entry of services) {
+    for (const address of entry.addresses) lines.push(`${address}\t${entry.name}`);
   }
   return makeFile(HOSTS_PATH, Buffer.from(`${lines.join('\n')}\n`).toString('base64'), 0o644);
 }

@@ -127,13 +127,18 @@ describe('stockade plan', () => {
     expect(lines.slice(0, 3)).toEqual([
       '### Stockade plan',
       '',
-      '**Plan: 1 to create, 2 to change, 0 to destroy, 0 to replace.**',
+      '**Plan: 1 to create, 3 to change, 0 to destroy, 0 to replace.**',
     ]);
     expect(lines).toContain('#### Jails');
     expect(lines).toContain('| `+` | `web-2` | new in the repository |');
     expect(lines.filter((l) => l.startsWith('| `~` | `web-'))).toEqual([
       '| `~` | `web-0` | rctl changed: \\(none\\) -\\> memoryuse:deny=536870912 |',
       '| `~` | `web-1` | rctl changed: \\(none\\) -\\> memoryuse:deny=536870912 |',
+    ]);
+    expect(lines.filter((l) => l.includes('/etc/hosts'))).toEqual([
+      expect.stringMatching(
+        /^\| `~` \| `\/etc\/hosts` \| hosts changed: \\\(none\\\) -\\> web-2=10\.77\.1\.\d+ \|$/,
+      ),
     ]);
     expect(result.stdout).not.toContain('[!WARNING]');
   });

@@ -82,6 +82,7 @@ describe('diffTopology', () => {
     expect(change?.op).toBe('update');
     expect(change?.object === 'jail' && change.update).toEqual({
       files: false,
+      hosts: false,
       rctl: true,
       cpuset: false,
       start: false,
@@ -99,7 +100,7 @@ describe('diffTopology', () => {
     expect(
       changes.filter((c) => c.object === 'jail').map((c) => [c.name, c.op, c.reasons]),
     ).toEqual([
-      ['web-0', 'update', [expect.objectContaining({ kind: 'changed', field: 'files' })]],
+      ['web-0', 'update', [expect.objectContaining({ kind: 'changed', field: 'hosts' })]],
       ['web-1', 'destroy', [{ kind: 'removed' }]],
     ]);
     expect(table?.op).toBe('update');

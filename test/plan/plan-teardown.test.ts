@@ -28,6 +28,8 @@ describe('planChanges removing a jail', () => {
     const unmount = `mount.remove:db-0:/${R}/jails/db-0/var/db`;
     expect(ids(plan)).toEqual([
       'jail.stop:db-0',
+      // web-0 no longer lists db-0 in its /etc/hosts.
+      'file.write:web-0',
       'epair.destroy:db-0:frontend',
       'jail.remove:db-0',
       unmount,
@@ -38,10 +40,19 @@ describe('planChanges removing a jail', () => {
       unmount,
       'rctl.clear:db-0',
     ]);
-    expect(plan.steps.every((s) => s.destructive && s.symbol === '-')).toBe(true);
+    const dbAddress = applied.jails['db-0']?.interfaces[0]?.address.split('/')[0];
+    const dbSteps = plan.steps.filter((s) => s.id !== 'file.write:web-0');
+    expect(dbSteps.every((s) => s.destructive && s.symbol === '-')).toBe(true);
     expect(plan.changes).toEqual([
       { resource: 'jail', name: 'db-0', symbol: '-', reasons: [{ kind: 'removed' }] },
+      {
+        resource: 'network',
+        name: '/etc/hosts',
+        symbol: '~',
+        reasons: [{ kind: 'changed', field: 'hosts', from: [`db-0=${dbAddress}`], to: [] }],
+      },
     ]);
+    expect(step(plan, 'file.write:web-0').reason).toEqual(plan.changes[1]?.reasons[0]);
   });
 
   it('drops a removed endpoint from its service table before the jail stops', () => {

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Benchmark of the pure core: compile + diff + plan for 1,000 jails, 200 services, 20 networks
+// and 300 volumes against a host that runs a slightly older commit. Prints the median time of
+// N runs and the peak resident set size. Target: median under 50 ms.
+
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+
+import type { NodeConfig } from '../src/config/types.js';
+import type { JailDoc, ManifestSet } from '../src/manifest/types.js';
+import { planChanges } from '../src/plan/plan.js';
+import { compileTopology } from '../src/topology/compile.js';
+
+/** What runPlanBenchmark measured. */
+export interface PlanBenchmarkResult {
+  medianMs: number;
+  peakRssMb: number;
+  iterations: number;
+  jails: number;
+  steps: number;
+}
+
+/** Sizes of the generated repository. */
+export const BENCH_SIZE = { jails: 1000, services: 200, networks: 20, volumes: 300, images: 10 };
+
+/**
+ * Runs compile + diff + plan `iterations` times (default 30, after 3 warm-up runs) on a
+ * generated repository and resolves with the median and the peak RSS of the process.
+ */
+export async function runPlanBenchmark(
+  options: { iterations?: number } = {},
+): Promise<{ medianMs: number; peakRssMb: number } & PlanBenchmarkResult> {
+  const iterations = options.iterations ?? 30;
+  const config = benchConfig();
+  const base = compileTopology(generateManifests({ variant: 'base' }), config);
+  const head = generateManifests({ variant: 'head' });
+
+  let steps = 0;
+  const once = (): number => {
+    const start = performance.now();
+    const desired = compileTopology(head, config, { previous: base });
+    const plan = planChanges(desired, base, { maxPruneRatio: 0.5, allowPruneAll: false });
+    steps = plan.steps.length;
+    return performance.now() - start;
+  };
+
+  for (let i = 0; i < 3; i++) once();
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    times.push(once());
+    // Yield so that a caller's timers and I/O are not starved during a long run.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  times.sort((a, b) => a - b);
+  const middle = Math.floor(times.length / 2);
+  const medianMs =
+    times.length % 2 === 1
+      ? (times[middle] ?? 0)
+      : ((times[middle - 1] ?? 0) + (times[middle] ?? 0)) / 2;
+  return {
+    medianMs,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    iterations,
+    jails: Object.keys(base.jails).length,
+    steps,
+  };
+}
+
+/**
+ * The benchmark repository. `head` differs from `base` the way a typical merge does: one
+ * manifest gains a replica, one changes its memory limit, one changes its command.
+ */
+export function generateManifests(options: { variant: 'base' | 'head' }): ManifestSet {
+  const head = options.variant === 'head';
+  const meta = (kind: string, name: string) => ({ file: `${kind}/${name}.yaml`, doc: 0 });
+  const set: ManifestSet = {
+    networks: [],
+    volumes: [],
+    images: [],
+    jails: [],
+    services: [],
+    nodes: [],
+    files: {},
+  };
+
+  for (let n = 0; n < BENCH_SIZE.networks; n++) {
+    set.networks.push({
+      apiVersion: 'stockade/v1',
+      kind: 'Network',
+      metadata: { name: `net${n}` },
+      spec: {
+        mode: n % 4 === 3 ? 'shared' : 'vnet',
+        cidr: `10.${100 + n}.0.0/22`,
+        nat: n % 2 === 0,
+      },
+      source: meta('networks', `net${n}`),
+    });
+  }
+  for (let v = 0; v < BENCH_SIZE.volumes; v++) {
+    set.volumes.push({
+      apiVersion: 'stockade/v1',
+      kind: 'Volume',
+      metadata: { name: `vol${v}` },
+      spec: { quota: `${1 + (v % 50)}G`, properties: { compression: 'lz4' } },
+      source: meta('volumes', `vol${v}`),
+    });
+  }
+  for (let i = 0; i < BENCH_SIZE.images; i++) {
+    set.images.push({
+      apiVersion: 'stockade/v1',
+      kind: 'Image',
+      metadata: { name: `img${i}` },
+      spec: {
+        release: '14.2-RELEASE',
+        packages: [`pkg${i}`],
+        commands: [['/usr/sbin/pkg', 'install', '-y', `pkg${i}`]],
+      },
+      source: meta('images', `img${i}`),
+    });
+  }
+
+  // 200 jail manifests of 5 replicas each; 300 volumes over the first 150 manifests.
+  const manifests = BENCH_SIZE.jails / 5;
+  for (let j = 0; j < manifests; j++) {
+    const doc: JailDoc = {
+      apiVersion: 'stockade/v1',
+      kind: 'Jail',
+      metadata: { name: `app${j}`, labels: { app: `app${j}`, tier: `t${j % 4}` } },
+      spec: {
+        image: `img${j % BENCH_SIZE.images}`,
+        replicas: head && j === 1 ? 6 : 5,
+        command: head && j === 3 ? ['/usr/local/bin/app', '--v2'] : ['/usr/local/bin/app'],
+        networks: [{ name: `net${j % BENCH_SIZE.networks}` }],
+        volumes:
+          j < 150
+            ? [
+                { name: `vol${j * 2}`, mountPath: '/data' },
+                { name: `vol${j * 2 + 1}`, mountPath: '/logs', readOnly: true },
+              ]
+            : [],
+        env: { APP: `app${j}` },
+        resources: { memory: head && j === 2 ? '1G' : '512M', maxproc: 200, pcpu: '50%' },
+        files: [{ path: '/usr/local/etc/app.conf', content: `name=app${j}\n` }],
+        ...(j > 0 && j % 10 === 0 ? { dependsOn: [`app${j - 1}`] } : {}),
+      },
+      source: meta('jails', `app${j}`),
+    };
+    set.jails.push(doc);
+  }
+  for (let s = 0; s < BENCH_SIZE.services; s++) {
+    set.services.push({
+      apiVersion: 'stockade/v1',
+      kind: 'Service',
+      metadata: { name: `svc${s}` },
+      spec: {
+        selector: { app: `app${s}` },
+        ports: [{ port: 80, ...(s < 50 ? { hostPort: 10000 + s } : {}) }],
+      },
+      source: meta('services', `svc${s}`),
+    });
+  }
+  return set;
+}
+
+function benchConfig(): NodeConfig {
+  return {
+    name: 'bench',
+    labels: {},
+    repository: {
+      url: '',
+      branch: 'main',
+      path: '.',
+      statusBranch: 'stockade-status',
+      allowForcePush: false,
+    },
+    pollInterval: 60,
+    zfs: { root: 'zroot/stockade', rollbackPoints: { keep: 10, maxAgeSeconds: 2592000 } },
+    pf: { externalInterface: 'vtnet0', anchor: 'stockade' },
+    releases: {},
+    policy: {
+      allowedParameters: [],
+      allowedHostPaths: [],
+      maxReplicas: 64,
+      maxPruneRatio: 0.5,
+      allowPruneAll: false,
+    },
+    selfHeal: true,
+    stateDir: '/var/db/stockade',
+    tools: {},
+  };
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const iterations = Number(process.argv[2] ?? 30);
+  const result = await runPlanBenchmark({ iterations });
+  process.stdout.write(
+    `plan: ${result.jails} jails, ${result.steps} steps; median ${result.medianMs.toFixed(1)} ms over ` +
+      `${result.iterations} runs (target < 50 ms); peak RSS ${result.peakRssMb.toFixed(0)} MB\n`,
+  );
+}
