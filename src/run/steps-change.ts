@@ -55,7 +55,8 @@ export const applyStep: Step = {
       continueOnError: boot,
       signal: ctx.options.signal,
       applyStep: async (step) => {
-        const log = ctx.log.child({ step: step.id });
+        const jail = jailOf(step.action);
+        const log = ctx.log.child(jail === undefined ? { step: step.id } : { step: step.id, jail });
         await withDeadline(ctx.deps.host.applyStep(step), hostBudget(ctx), step.id);
         log.info({ action: step.action.type }, 'step applied');
       },

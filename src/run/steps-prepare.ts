@@ -65,7 +65,13 @@ export const loadStep: Step = {
   async run(ctx) {
     const commit = ctx.commit!;
     const files = await withDeadline(ctx.deps.source.readTree(commit.oid), hostBudget(ctx), 'git read tree');
-    const loaded = ctx.deps.load(files, { policy: ctx.deps.config.policy });
+    // The host's own addresses, so a manifest claiming one is refused before anything changes.
+    const observed = await withDeadline(ctx.deps.host.observe(), hostBudget(ctx), 'observe');
+    const loaded = ctx.deps.load(files, {
+      policy: ctx.deps.config.policy,
+      // Observe reports them with their prefix length; the loader compares bare addresses.
+      hostAddresses: observed.foreign.hostAddresses.map((a) => a.split('/')[0] ?? a),
+    });
     ctx.warnings.push(...loaded.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`));
     if (!loaded.ok) {
       return {

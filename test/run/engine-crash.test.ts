@@ -47,6 +47,8 @@ async function crashAt(phase: Phase, mode: Mode) {
 
   const controller = new AbortController();
   let armed = true;
+  // The load step observes too (for the host's addresses); the observe phase is the one after.
+  let compiled = false;
   const fire = (at: Phase) => {
     if (!armed || at !== phase) return;
     armed = false;
@@ -61,12 +63,12 @@ async function crashAt(phase: Phase, mode: Mode) {
       isAncestor: (a, d) => git.isAncestor(a, d),
       writeStatus: (f, m) => git.writeStatus(f, m),
     },
-    compile: (m, c, o) => (fire('compile'), fakeCompile(m, c)),
+    compile: (m, c, o) => (fire('compile'), (compiled = true), fakeCompile(m, c)),
     plan: (d, o, p) => (fire('plan'), deps.plan(d, o, p)),
     probe: async (jail, check) => (fire('health'), deps.probe(jail, check)),
   };
   host.beforeCall = (method) => {
-    if (method === 'observe') fire('observe');
+    if (method === 'observe' && compiled) fire('observe');
     if (method === 'snapshotRecursive') fire('rollback-point');
     if (method === 'listSnapshots' && host.calls.some((c) => c.method === 'snapshotRecursive')) fire('record');
   };

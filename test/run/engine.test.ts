@@ -107,7 +107,8 @@ describe('a commit that cannot be applied', () => {
       },
     ]);
     expect(host.topology).toEqual(before);
-    expect(host.calls.slice(calls).map((c) => c.method)).toEqual(['observe', 'listSnapshots']);
+    // One observe for the host's addresses, one for the report; no change.
+    expect(host.calls.slice(calls).map((c) => c.method)).toEqual(['observe', 'observe', 'listSnapshots']);
   });
 
   it('is refused by the prune guard and the host is left alone', async () => {

@@ -61,6 +61,8 @@ export class FakeHost implements HostDriver {
   beforeStep: ((step: PlanStep) => void) | undefined;
   beforeCall: ((method: string) => void) | undefined;
   failObserve = false;
+  /** Addresses on the host's own interfaces, as observe reports them. */
+  hostAddresses: string[] = [];
   nextJid = 1;
   nowSeconds = 1_700_000_000;
 
@@ -73,7 +75,7 @@ export class FakeHost implements HostDriver {
     if (this.failObserve) throw new Error('observe exploded');
     return {
       topology: structuredClone(this.topology),
-      foreign: { jails: [], datasets: [], interfaces: [], hostAddresses: [] },
+      foreign: { jails: [], datasets: [], interfaces: [], hostAddresses: [...this.hostAddresses] },
       commands: 4,
     };
   }

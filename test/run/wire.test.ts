@@ -55,4 +55,19 @@ describe('the engine wired to the real modules', () => {
     expect(bad).toMatchObject({ result: 'ValidationFailed', reason: 'ManifestInvalid', applied: 'a'.repeat(40) });
     expect(bad.errors[0]).toMatchObject({ code: 'REF_IMAGE_UNKNOWN', file: 'web.yaml', line: 21 });
   });
+
+  it("refuses a commit that gives a jail one of the host's own addresses", async () => {
+    const dir = await tempDir();
+    const config = { ...testConfig(dir), releases: { '14.3-RELEASE': '/usr/freebsd-dist/base.txz' } };
+    const git = new FakeGit();
+    const host = new FakeHost();
+    host.hostAddresses = ['10.77.1.5/24'];
+    git.push('a'.repeat(40), { 'web.yaml': MANIFESTS.replace('    - name: front', '    - name: front\n      address: 10.77.1.5') });
+    const engine = createEngine({ ...(await createRealDeps(config, silentLogger, {})), source: git, host, clock: new FakeClock() });
+
+    const report = await engine.run();
+
+    expect(report).toMatchObject({ result: 'ValidationFailed', reason: 'ManifestInvalid', errors: [{ file: 'web.yaml' }] });
+    expect(host.calls.filter((c) => c.method === 'applyStep')).toEqual([]);
+  });
 });
