@@ -4,6 +4,9 @@
 
 import { parseArgs } from 'node:util';
 
+import { loadNodeConfig } from '../config/load.js';
+import type { PolicyConfig } from '../config/types.js';
+import { ConfigError } from '../errors/config-error.js';
 import { ManifestDirError } from '../errors/manifest-dir-error.js';
 import { formatDiagnostic, type Diagnostic } from '../manifest/diagnostic.js';
 import { loadManifests, type LoadResult } from '../manifest/load.js';
@@ -11,14 +14,16 @@ import { readManifestDir } from '../manifest/read-dir.js';
 import type { ManifestSet } from '../manifest/types.js';
 import { EXIT } from './exit-codes.js';
 
-const USAGE = `usage: stockade validate [--json] [--host-address ADDR]... [DIR]
+const USAGE = `usage: stockade validate [--json] [-c FILE] [--host-address ADDR]... [DIR]
 
 Checks every manifest under DIR (default: the current folder) and prints one
 line per problem as file:line:col: field: message. Exits 0 when the folder is
-valid, 65 when it is not.
+valid, 65 when it is not, 78 when the node config cannot be used.
 
 options:
   --json               print { ok, counts, errors, warnings } on stdout
+  -c, --config FILE    also check against this node config's policy (allowed
+                       jail parameters, memory, pcpu and replica ceilings)
   --host-address ADDR  an address of this host that no manifest may claim
                        (repeatable)
   -h, --help           show this help
@@ -43,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
+        config: { type: 'string', short: 'c' },
         'host-address': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -74,7 +80,25 @@ export async function run(argv: string[]): Promise<number> {
     return err.reason === 'unreadable' ? EXIT.USAGE : EXIT.DATAERR;
   }
 
-  const result = loadManifests(files, { hostAddresses: args.values['host-address'] });
+  let policy: PolicyConfig | undefined;
+  if (args.values.config !== undefined) {
+    try {
+      policy = (await loadNodeConfig(args.values.config)).policy;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) {
+        throw err;
+      }
+      const lines = err.problems.map(
+        (p) => `${p.file}:${p.line}:${p.column}: ${p.field}: ${p.message}`,
+      );
+      process.stderr.write(
+        `stockade validate: the node config cannot be used\n${lines.join('\n')}\n`,
+      );
+      return EXIT.CONFIG;
+    }
+  }
+
+  const result = loadManifests(files, { hostAddresses: args.values['host-address'], policy });
   report(result, args.values.json);
   return result.ok ? EXIT.OK : EXIT.DATAERR;
 }

@@ -52,7 +52,9 @@ export function checkPolicy(docs: readonly CheckedDoc[], options: LoadOptions): 
       out.push(diagAt(entry, pcpuAt, 'POLICY_PCPU_EXCEEDED', message));
     }
     const memory = spec.resources?.memory;
-    const ceiling = policy.maxMemory === undefined ? undefined : parseSize(policy.maxMemory);
+    // The node config accepts lowercase units (512m); manifests use uppercase.
+    const ceiling =
+      policy.maxMemory === undefined ? undefined : parseSize(policy.maxMemory.toUpperCase());
     const asked = memory === undefined ? undefined : parseSize(memory);
     if (ceiling !== undefined && asked !== undefined && asked > ceiling) {
       const message = `${memory} is above the node policy's maxMemory of ${policy.maxMemory}`;

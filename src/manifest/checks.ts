@@ -27,6 +27,7 @@ export function checkManifests(input: CheckInput): {
     ...checkDependencyCycles(ofKind(input.docs, 'Jail')),
     ...checkFiles(input, referencedFiles),
     ...checkJails(ofKind(input.docs, 'Jail')),
+    ...checkPlacement(input.docs),
     ...checkServices(input.docs),
     ...checkAddresses(input.docs, input.options),
     ...checkPolicy(input.docs, input.options),
@@ -227,6 +228,32 @@ function checkJails(jails: readonly CheckedDoc<JailDoc>[]): Diagnostic[] {
         const message = `a health check needs exactly one of tcp, http and exec (found ${found})`;
         out.push(diagAt(entry, ['spec', 'health'], 'HEALTH_CHECK_KIND', message));
       }
+    }
+  }
+  return out;
+}
+
+// Placement can only be judged when the repository lists its nodes; a single node decides
+// from its own config labels, which the loader does not see.
+function checkPlacement(docs: readonly CheckedDoc[]): Diagnostic[] {
+  const nodes = ofKind(docs, 'Node');
+  if (nodes.length === 0) {
+    return [];
+  }
+
+  const out: Diagnostic[] = [];
+  for (const entry of ofKind(docs, 'Jail')) {
+    const selector = entry.doc.spec.nodeSelector;
+    if (selector === undefined) {
+      continue;
+    }
+    if (!nodes.some((n) => matchesSelector(n.doc.metadata.labels ?? {}, selector))) {
+      const message = 'nodeSelector matches no Node; the jail will run nowhere';
+      out.push(
+        diagAt(entry, ['spec', 'nodeSelector'], 'NODE_SELECTOR_UNMATCHED', message, {
+          severity: 'warning',
+        }),
+      );
     }
   }
   return out;

@@ -73,6 +73,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   JAIL_NETWORK_MODE_MIXED: 'a jail joins both vnet and shared networks',
   HEALTH_CHECK_KIND: 'a health check without exactly one of tcp, http and exec',
   SERVICE_SELECTOR_UNMATCHED: 'warning: a service selector matches no jail',
+  NODE_SELECTOR_UNMATCHED: 'warning: a jail nodeSelector matches none of the Node documents',
   SERVICE_PORT_DUPLICATE: 'a service lists one port twice',
   SERVICE_HOST_PORT_CONFLICT: 'two services publish the same host port and protocol',
   // Addresses.

@@ -134,6 +134,48 @@ describe('stockade validate', () => {
     );
   });
 
+  it('applies the policy of the node config given with --config', async () => {
+    const config = [
+      'name: web1',
+      'repository:',
+      '  url: https://git.example.org/ops/fleet.git',
+      'zfs:',
+      '  root: zroot/stockade',
+      'pf:',
+      '  externalInterface: em0',
+      'policy:',
+      '  maxMemory: 1g',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(tmp, 'stockade.conf'), config);
+
+    const code = await run([
+      '-c',
+      path.join(tmp, 'stockade.conf'),
+      path.join(ROOT, 'example-repo'),
+    ]);
+
+    expect(code).toBe(65);
+    expect(err.split('\n')).toEqual([
+      "jails/db.yaml:34:13: spec.resources.memory: 2G is above the node policy's maxMemory of 1g",
+      '1 error(s), 0 warning(s)',
+      '',
+    ]);
+  });
+
+  it('exits 78 when the node config is invalid', async () => {
+    writeFileSync(path.join(tmp, 'stockade.conf'), 'name: web1\n');
+
+    const code = await run([
+      '--config',
+      path.join(tmp, 'stockade.conf'),
+      path.join(ROOT, 'demo-repo'),
+    ]);
+
+    expect(code).toBe(78);
+    expect(err).toMatch(/^stockade validate: the node config cannot be used\n/);
+  });
+
   it('answers --help on stdout, and usage errors with 64', async () => {
     expect(await run(['--help'])).toBe(0);
     expect(out).toMatch(/^usage: stockade validate/);

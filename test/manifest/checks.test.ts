@@ -53,6 +53,30 @@ describe('references', () => {
   });
 });
 
+describe('placement', () => {
+  const node = (name: string, zone: string): string =>
+    `apiVersion: stockade/v1\nkind: Node\nmetadata:\n  name: ${name}\n  labels:\n    zone: ${zone}\nspec: {}\n`;
+  const placed = jailYaml('  nodeSelector:\n    zone: b\n');
+
+  it('warns when a nodeSelector matches none of the listed nodes', () => {
+    const result = loadWithBase({ 'n.yaml': node('n1', 'a'), 't.yaml': placed });
+
+    expect(result.ok).toBe(true);
+    expect(warningsOf(result)).toEqual(['NODE_SELECTOR_UNMATCHED t.yaml:9:5 spec.nodeSelector']);
+  });
+
+  it('is silent when a node matches, or when the repository lists no nodes', () => {
+    const matched = loadWithBase({
+      'n.yaml': node('n1', 'a') + '---\n' + node('n2', 'b'),
+      't.yaml': placed,
+    });
+    const single = loadWithBase({ 't.yaml': placed });
+
+    expect(warningsOf(matched)).toEqual([]);
+    expect(warningsOf(single)).toEqual([]);
+  });
+});
+
 describe('names and dependencies', () => {
   it('reports a duplicate name within a kind, pointing at the first', () => {
     const result = loadWithBase({ 'a.yaml': jailYaml(''), 'b.yaml': jailYaml('') });
