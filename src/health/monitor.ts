@@ -79,7 +79,7 @@ export function createHealthMonitor(
     }
     syncJails(desired);
     // Due restarts first, so a restarted jail is not probed in the same pass.
-    await runDueRestarts(desired);
+    await runDueRestarts();
     await runDueProbes(desired);
     await updateEndpoints(desired);
     if (deps.now() >= nextDriftAt) {
@@ -122,7 +122,7 @@ export function createHealthMonitor(
     }
   }
 
-  async function runDueRestarts(desired: MonitorDesired): Promise<void> {
+  async function runDueRestarts(): Promise<void> {
     for (const [name, state] of jails) {
       const dueAt = state.restart.dueAt;
       if (dueAt === undefined || dueAt > deps.now()) continue;
@@ -141,9 +141,6 @@ export function createHealthMonitor(
         state.tracker = { ...createTracker(name, now), ...(lastDetail && { lastDetail }) };
       }
       state.nextProbeAt = now + (state.timing?.intervalMs ?? 0);
-      if (state.restart.crashLooping) {
-        await captureTail(desired.topology.jails[name], state);
-      }
     }
   }
 
@@ -186,32 +183,35 @@ export function createHealthMonitor(
       })),
       { concurrency: opts.probeConcurrency, timers: deps.timers },
     );
-    due.forEach(([name, state], i) => {
+    for (const [i, [name, state]] of due.entries()) {
       const timing = state.timing as HealthTiming;
-      const out = recordProbe(
-        state.tracker as TrackerState,
-        results[i] as ProbeResult,
-        now,
-        timing,
-      );
+      const result = results[i] as ProbeResult;
+      const out = recordProbe(state.tracker as TrackerState, result, now, timing);
       state.tracker = out.state;
       state.nextProbeAt = now + timing.intervalMs;
       if (out.transition?.to === 'unhealthy') {
         log.warn({ jail: name }, 'jail unhealthy');
-        scheduleRestart(name, state, { kind: 'unhealthy' }, desired);
+        await scheduleRestart(name, state, { kind: 'unhealthy' }, desired);
       }
-    });
+    }
   }
 
-  function scheduleRestart(
+  /**
+   * Asks the restart policy about `event`; true when a restart is now scheduled. A jail found
+   * crash looping has its output read now, before a restart can replace it.
+   */
+  async function scheduleRestart(
     name: string,
     state: JailState,
     event: RestartEvent,
     desired: MonitorDesired,
-  ): boolean {
+  ): Promise<boolean> {
     const policy = desired.jails[name]?.restartPolicy;
     const out = decideRestart(state.restart, event, policy, deps.now(), opts.restart);
     state.restart = out.state;
+    if (out.decision.action === 'restart' && out.decision.crashLooping) {
+      await captureTail(desired.topology.jails[name], state);
+    }
     return out.decision.action === 'restart' || out.decision.reason === 'pending';
   }
 
@@ -259,7 +259,10 @@ export function createHealthMonitor(
     for (const name of stopped) {
       const state = jails.get(name);
       const repair = found.steps.filter((s) => s.target === name);
-      if (state === undefined || !scheduleRestart(name, state, { kind: 'stopped' }, desired)) {
+      if (
+        state === undefined ||
+        !(await scheduleRestart(name, state, { kind: 'stopped' }, desired))
+      ) {
         markUnhealed(found.records, name);
         continue;
       }

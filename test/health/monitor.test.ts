@@ -42,6 +42,7 @@ function harness(setup: Setup = {}) {
     hosts: [] as { at: number; hosts: HostEntry[] }[],
     statuses: [] as HealthSummary[],
     tails: [] as string[],
+    tailTimes: [] as number[],
   };
   const policy = setup.policy ?? 'Always';
   const check = setup.check ?? CHECK;
@@ -79,6 +80,7 @@ function harness(setup: Setup = {}) {
     },
     readOutputTail: async (jail: JailNode) => {
       record.tails.push(jail.path);
+      record.tailTimes.push(clock.time);
       return 'panic: bad config\n';
     },
     onStatus: (summary) => {
@@ -109,7 +111,9 @@ describe('health monitor: restarts', () => {
 
     // Fails at 0, restarts after 1s; each later failure comes one interval after the restart.
     expect(record.restarts).toEqual([1_000, 4_000, 9_000, 18_000, 35_000, 68_000]);
-    expect(record.tails).toEqual(['/stockade/jails/web-0']);
+    // Read when the verdict comes, before the restart: at the sixth and seventh failure.
+    expect(record.tails).toEqual([36_000, 69_000].map(() => '/stockade/jails/web-0'));
+    expect(record.tailTimes).toEqual([36_000, 69_000]);
     // The last update went out with the sixth restart; later probes changed nothing shown.
     const last = record.statuses.at(-1);
     expect(last?.at).toBe(68_000);
