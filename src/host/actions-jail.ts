@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { HostRefusedError } from '../errors/host-refused-error.js';
 import type { JailInterface, JailNode } from '../topology/types.js';
-import { ensureAlias, dropAlias } from './actions-net.js';
+import { destroyLeftoverEpairs, dropAlias, ensureAlias } from './actions-net.js';
 import { peerOf, type HostContext } from './context.js';
 import { familyOf, hostPart, parseIfconfig } from './ifconfig.js';
 import {
@@ -184,6 +184,7 @@ export async function removeJail(ctx: HostContext, jail: string, jid?: number): 
   }
 
   await waitGone(ctx, jail);
+  await destroyLeftoverEpairs(ctx, jail);
   for (const iface of (record.spec?.interfaces ?? []).filter((i) => i.mode === 'shared')) {
     await dropAlias(ctx, iface.netif, iface.address);
   }

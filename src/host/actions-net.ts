@@ -9,7 +9,7 @@ import type { JailInterface, NetifNode } from '../topology/types.js';
 import { peerOf, type HostContext } from './context.js';
 import * as ifconfig from './ifconfig.js';
 import { getJid } from './jail.js';
-import { isOwnedDescription } from './marks.js';
+import { EPAIR_PREFIX, isOwnedDescription } from './marks.js';
 
 /** Creates a network's bridge or loopback, or brings the existing one in line. */
 export async function createNetif(ctx: HostContext, netif: NetifNode): Promise<void> {
@@ -102,6 +102,28 @@ export async function destroyEpair(ctx: HostContext, jail: string, hostEnd: stri
     await ifconfig.reclaim(ctx, jailEnd, jail);
   }
   await ifconfig.destroyInterface(ctx, hostEnd);
+}
+
+/**
+ * Destroys every epair end still on the host whose description marks it as `jail`'s, after
+ * the jail is gone: the ends a failed start or an earlier crash left behind. One listing;
+ * destroying one end takes its peer.
+ */
+export async function destroyLeftoverEpairs(ctx: HostContext, jail: string): Promise<void> {
+  const prefix = `${EPAIR_PREFIX}${jail}:`;
+  const leftovers = (await ifconfig.listInterfaces(ctx)).filter((i) =>
+    (i.description ?? '').startsWith(prefix),
+  );
+  const destroyed = new Set<string>();
+  for (const iface of leftovers) {
+    if (destroyed.has(iface.name)) {
+      continue;
+    }
+    ctx.logger.info({ jail, iface: iface.name }, 'leftover epair destroyed');
+    await ifconfig.destroyInterface(ctx, iface.name);
+    destroyed.add(iface.name);
+    destroyed.add(otherEnd(iface.name));
+  }
 }
 
 /** Adds a shared-mode jail address as an alias on the network's own loopback. */
@@ -204,6 +226,11 @@ async function renameOrDestroy(ctx: HostContext, made: string, name: string): Pr
     await ifconfig.destroyInterface(ctx, made);
     throw err;
   }
+}
+
+/** The other end of an epair: `a` for `b` and `b` for `a`. */
+function otherEnd(name: string): string {
+  return name.endsWith('b') ? `${name.slice(0, -1)}a` : peerOf(name);
 }
 
 function hasAddress(netif: ifconfig.InterfaceInfo, address: string): boolean {

@@ -303,8 +303,35 @@ describe('jail.stop and jail.remove', () => {
     host.reset({ [FIND]: noJail('web-0'), [GET_RECORD]: { stdout: recordRows(JAIL, 7) } });
     await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 });
 
-    expect(first).toEqual([FIND, GET_RECORD, 'jail -q -r web-0', FIND, FIND]);
-    expect(host.calls).toEqual([FIND, GET_RECORD, FIND]);
+    expect(first).toEqual([FIND, GET_RECORD, 'jail -q -r web-0', FIND, FIND, 'ifconfig']);
+    expect(host.calls).toEqual([FIND, GET_RECORD, FIND, 'ifconfig']);
+  });
+
+  it('destroys epairs of the jail left on the host, both ends at once (B11)', async () => {
+    const listing = [
+      'se000000009a: flags=8863<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500',
+      '\tdescription: stockade:jail:web-0:frontend',
+      'se000000009b: flags=8863<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500',
+      '\tdescription: stockade:jail:web-0:frontend',
+      'se000000008a: flags=8863<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 0 mtu 1500',
+      '\tdescription: stockade:jail:web-00:frontend',
+      '',
+    ].join('\n');
+    const host = fakeHost({
+      [FIND]: noJail('web-0'),
+      [GET_RECORD]: { stdout: recordRows(JAIL, 7) },
+      ifconfig: { stdout: listing },
+    });
+
+    await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 });
+
+    expect(host.calls).toEqual([
+      FIND,
+      GET_RECORD,
+      FIND,
+      'ifconfig',
+      'ifconfig se000000009a destroy',
+    ]);
   });
 
   it('never tears down a newer instance of the same name (B7)', async () => {

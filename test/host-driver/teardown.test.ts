@@ -99,6 +99,7 @@ describe('teardownJail', () => {
       GET_RECORD,
       'jail -q -r web-0',
       FIND,
+      'ifconfig',
       'mount -p',
       'mount -p',
       `umount ${PATH}/data`,
@@ -136,6 +137,7 @@ describe('teardownJail', () => {
       FIND,
       GET_RECORD,
       FIND,
+      'ifconfig',
       'mount -p',
       'mount -p',
       `umount ${PATH}/data`,
@@ -155,6 +157,6 @@ describe('teardownJail', () => {
 
     await teardownJail(host.ctx, 'web-0');
 
-    expect(host.calls).toEqual([GET_RECORD, FIND, FIND, GET_RECORD, FIND, GET_TREE]);
+    expect(host.calls).toEqual([GET_RECORD, FIND, FIND, GET_RECORD, FIND, 'ifconfig', GET_TREE]);
   });
 });
