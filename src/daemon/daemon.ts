@@ -109,7 +109,6 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     pollTimer = setTimeout(() => {
       void queue.trigger('poll').finally(schedulePoll);
     }, config.pollInterval * 1000);
-    pollTimer.unref();
   };
 
   const stop = async (): Promise<void> => {

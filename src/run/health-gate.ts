@@ -20,6 +20,8 @@ export async function runHealthGate(options: {
   probe: ProbeFn;
   clock: Clock;
   defaultBudgetMs: number;
+  /** Once aborted, no new probe starts; jails not yet decided come back as not healthy. */
+  signal?: AbortSignal | undefined;
 }): Promise<HealthVerdict[]> {
   return Promise.all(options.jails.map((entry) => gateOne(entry, options)));
 }
@@ -34,7 +36,7 @@ export function parseDuration(text: string | undefined): number | undefined {
 
 async function gateOne(
   entry: { jail: JailNode; check: HealthCheck },
-  options: { probe: ProbeFn; clock: Clock; defaultBudgetMs: number },
+  options: { probe: ProbeFn; clock: Clock; defaultBudgetMs: number; signal?: AbortSignal | undefined },
 ): Promise<HealthVerdict> {
   const { jail, check } = entry;
   const interval = parseDuration(check.interval) ?? 2000;
@@ -47,6 +49,7 @@ async function gateOne(
   let attempts = 0;
 
   for (;;) {
+    if (options.signal?.aborted === true) return { jail: jail.name, healthy: false, attempts };
     attempts += 1;
     if (await probeSafely(options.probe, jail, check)) {
       return { jail: jail.name, healthy: true, attempts };

@@ -96,7 +96,10 @@ export const healthStep: Step = {
       probe: ctx.deps.probe,
       clock: ctx.deps.clock,
       defaultBudgetMs: ctx.deadlines.healthMs,
+      signal: ctx.options.signal,
     });
+    // An abort is not a verdict: the engine reports it and the next run gates again.
+    if (ctx.options.signal?.aborted === true) return undefined;
     for (const v of verdicts) ctx.health.set(v.jail, v.healthy ? 'healthy' : 'unhealthy');
     const sick = verdicts.find((v) => !v.healthy);
     if (sick === undefined) return undefined;
