@@ -2,7 +2,8 @@
 // Conformance of the simulated jail(8) with SAMPLES.md and REFERENCE.md section 1, including
 // real chrooted processes started by command= and exec.start and killed by jail -r.
 
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -34,6 +35,10 @@ afterEach(() => {
     } catch {
       // Already gone.
     }
+  }
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
+    const target = line.split(' ')[1] ?? '';
+    if (target.startsWith(root)) spawnSync('/bin/umount', ['-l', target]);
   }
   host.cleanup();
   rmSync(root, { recursive: true, force: true });
@@ -237,5 +242,84 @@ describe.skipIf(!IS_ROOT)('real processes', () => {
     expect(host.run('jls', ['-j', 'web', 'name', 'persist'])).toEqual(ok('web false\n'));
     for (const pid of findJailPidsIn(host.stateDir)) process.kill(pid, 'SIGKILL');
     expect(waitFor(() => host.run('jls', ['-j', 'web']).code === 1)).toBe(true);
+  });
+});
+
+describe('jail.conf files', () => {
+  const writeConf = (body: string): string => {
+    const file = join(root, 'tmp', 'web.conf');
+    writeFileSync(file, body);
+    return file;
+  };
+
+  it('creates, updates and removes with the NAME: lines (SAMPLES: jail -f ... -c/-m/-r web)', () => {
+    const conf = writeConf(
+      `# defaults\npath = "${root}";\nmount.devfs;\nweb {\n  host.hostname = 'web.example.org';\n  persist;\n}\n`,
+    );
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(ok('web: created\n'));
+    expect(host.run('jls', ['-j', 'web', 'host.hostname', 'path'])).toEqual(
+      ok(`web.example.org ${root}\n`),
+    );
+    expect(host.run('jail', ['-f', conf, '-m', 'web'])).toEqual(ok('web: updated\n'));
+    expect(host.run('jail', ['-f', conf, '-r', 'web'])).toEqual(ok('web: removed\n'));
+    expect(host.run('jail', ['-q', '-f', conf, '-c', 'web'])).toEqual(ok(''));
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(fail('jail: "web" already exists\n'));
+  });
+
+  it('expands variables and applies wildcard defaults before the block', () => {
+    mkdirSync(join(root, 'jails', 'web'), { recursive: true });
+    const conf = writeConf(
+      `path = "${root}/jails/$name";\n$dom = "example.org";\nweb { host.hostname = "$name.$dom"; persist; }\n`,
+    );
+    expect(host.run('jail', ['-q', '-f', conf, '-c', 'web'])).toEqual(ok(''));
+    expect(host.run('jls', ['-j', 'web', 'host.hostname', 'path'])).toEqual(
+      ok(`web.example.org ${root}/jails/web\n`),
+    );
+  });
+
+  it('names the jail and the file line in its errors (SAMPLES: jail errors)', () => {
+    expect(host.run('jail', ['-f', writeConf('web {\n  persist\n}\n'), '-c', 'web'])).toEqual(
+      fail(`jail: ${root}/tmp/web.conf line 3: }: syntax error\n`),
+    );
+    expect(host.run('jail', ['-f', writeConf('web {\n path = "/x;\n}\n'), '-c', 'web'])).toEqual(
+      fail(`jail: ${root}/tmp/web.conf line 2: unterminated string\n`),
+    );
+    expect(host.run('jail', ['-f', writeConf('web { path = "jails/web"; persist; }\n'), '-c', 'web'])).toEqual(
+      fail('jail: web: path jails/web: not an absolute pathname\n'),
+    );
+    expect(host.run('jail', ['-f', writeConf('web { path = "/"; persist = yes; }\n'), '-c', 'web'])).toEqual(
+      fail('jail: web: persist: unknown boolean value "yes"\n'),
+    );
+    expect(host.run('jail', ['-f', writeConf('web { path = "/"; host.hostname = "$nope"; persist; }\n'), '-c', 'web'])).toEqual(
+      fail('jail: web: host.hostname: variable "nope" not found\n'),
+    );
+    expect(host.run('jail', ['-f', join(root, 'nope.conf'), '-c', 'web'])).toEqual(
+      fail(`jail: ${root}/nope.conf: No such file or directory\n`),
+    );
+  });
+
+  it.skipIf(!IS_ROOT)('runs exec.start/exec.stop in the jail and mounts nullfs lines (bug B1)', () => {
+    mkdirSync(join(root, 'data'));
+    mkdirSync(join(root, 'tmp', 'src'));
+    writeFileSync(join(root, 'tmp', 'src', 'f'), 'shared\n');
+    const log = join(root, 'tmp', 'console.log');
+    const conf = writeConf(
+      `web {\n path = "${root}";\n exec.start = "/bin/echo started $name";\n` +
+        ` exec.stop = "/bin/echo stopping";\n exec.consolelog = "${log}";\n` +
+        ` mount += "${root}/tmp/src ${root}/data nullfs ro 0 0";\n persist;\n}\n`,
+    );
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(ok('web: created\n'));
+    expect(readFileSync(join(root, 'data', 'f'), 'utf8')).toBe('shared\n');
+    expect(host.run('mount', ['-p'])).toEqual(ok(`${root}/tmp/src\t${root}/data\tnullfs\tro\t0 0\n`));
+    expect(host.run('jail', ['-f', conf, '-r', 'web'])).toEqual(ok('web: removed\n'));
+    expect(readFileSync(log, 'utf8')).toBe('started web\nstopping\n');
+    expect(host.run('mount', ['-p'])).toEqual(ok(''));
+  });
+
+  it('refuses a mount line with too few fields', () => {
+    const conf = writeConf(`web { path = "${root}"; mount = "/a /b"; persist; }\n`);
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(
+      fail('jail: web: mount: /a /b: missing information\n'),
+    );
   });
 });

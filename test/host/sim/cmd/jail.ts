@@ -2,7 +2,7 @@
 // jail(8) of the simulated host for command-line use: create, modify and remove jails from
 // param=value arguments, running exec.* commands and `command=` as real chrooted processes.
 
-import { statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { Io } from '../state/io.js';
@@ -15,11 +15,13 @@ import {
   parentName,
   PSEUDO_PARAMS,
 } from '../state/jails.js';
+import { findMount, mountNullfs, unmountNullfs } from '../state/mounts.js';
 import { buildJailEnv, findJailPids, killJailProcesses, runCommand } from '../state/procs.js';
 import type { RunResult } from '../state/procs.js';
 import { readState, updateState } from '../state/store.js';
 import type { ParamValue, SimJail, SimState } from '../state/types.js';
 import { runIfconfig } from './ifconfig.js';
+import { ConfError, type JailConf, loadJailConf, resolveJail } from './jail-conf.js';
 
 const USAGE =
   'usage: jail [-dhilqv] [-J jid_file] [-u username] [-U username]\n' +
@@ -37,6 +39,15 @@ const SHELL_META = /[!"$&'()*;<>?[\\\]`{|}~]/;
 /** A failure reported as one stderr line (without the `jail: ` prefix). */
 class JailError extends Error {}
 
+/** A failure jail(8) reports without the jail's name even for config jails. */
+class UnnamedJailError extends JailError {}
+
+/**
+ * `NAME: ` for jails that come from a config file, '' for command-line jails: jail(8) only
+ * names jails in its messages when they have a config name.
+ */
+let notePrefix = '';
+
 interface Options {
   create: boolean;
   modify: boolean;
@@ -46,13 +57,14 @@ interface Options {
   printJid: boolean;
   verbose: boolean;
   extra: [string, string | null][];
+  confFile: string | null;
 }
 
 /** Runs `jail argv`; returns the exit status (0 or 1, as jail(8)). */
 export function runJail(argv: string[], io: Io): number {
   const opts: Options = {
     create: false, modify: false, remove: false, removeNoConf: false, quiet: false,
-    printJid: false, verbose: false, extra: [],
+    printJid: false, verbose: false, extra: [], confFile: null,
   };
   let i = 0;
   for (; i < argv.length; i += 1) {
@@ -92,8 +104,9 @@ export function runJail(argv: string[], io: Io): number {
         case 'u': opts.extra.push(['exec.jail_user', value ?? '']); break;
         case 'U': opts.extra.push(['exec.jail_user', value ?? '']); break;
         case 'J': case 'p': break;
-        case 'f': case 'e':
-          io.err('jail: simulator: jail.conf files (-f, -e) are not simulated\n');
+        case 'f': opts.confFile = value ?? ''; break;
+        case 'e':
+          io.err('jail: simulator: -e is not simulated\n');
           return 1;
         default:
           io.err(`jail: illegal option -- ${c}\n${USAGE}`);
@@ -103,29 +116,80 @@ export function runJail(argv: string[], io: Io): number {
   }
   const args = argv.slice(i);
   try {
-    if (opts.removeNoConf || (opts.remove && !opts.create)) {
+    if (opts.removeNoConf || (opts.remove && !opts.create && !opts.modify)) {
       if (opts.create || opts.modify || args.length === 0 || args.some((x) => x.includes('='))) {
         io.err(USAGE);
         return 1;
       }
-      return removeJails(args, opts, io);
+      const conf = opts.removeNoConf || opts.confFile === null ? null : loadJailConf(opts.confFile);
+      return removeJails(args, opts, io, conf);
     }
     if (!opts.create && !opts.modify) {
       io.err(USAGE);
       return 1;
     }
-    if (args.length === 0) {
-      io.err('jail: /etc/jail.conf: No such file or directory\n');
-      return 1;
+    if (args.length === 0 || !(args[0] as string).includes('=')) {
+      return runFromConf(args, opts, io);
     }
     return createOrModify(parseParams([...opts.extra, ...splitArgs(args)]), opts, io);
   } catch (error) {
-    if (error instanceof JailError) {
-      io.err(`jail: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportError(error, io);
   }
+}
+
+function reportError(error: unknown, io: Io): number {
+  if (error instanceof ConfError) {
+    io.err(`jail: ${error.message}\n`);
+    return 1;
+  }
+  if (error instanceof JailError) {
+    io.err(`jail: ${error instanceof UnnamedJailError ? '' : notePrefix}${error.message}\n`);
+    return 1;
+  }
+  throw error;
+}
+
+/** `jail [-f FILE] -c|-m|-rc [NAME...]`: jails defined in a jail.conf file. */
+function runFromConf(names: string[], opts: Options, io: Io): number {
+  const conf = loadJailConf(opts.confFile ?? '/etc/jail.conf');
+  const targets = names.length > 0 ? names : conf.jails;
+  let status = 0;
+  for (const name of targets) {
+    notePrefix = `${name}: `;
+    try {
+      if (!conf.jails.includes(name) && findJail(readState(), name) === undefined) {
+        throw new UnnamedJailError(`"${name}" not found`);
+      }
+      const items = resolveJail(conf, name).flatMap(([k, v]): [string, string | null][] => {
+        if (v === null) return [[k, null]];
+        const listy = PSEUDO_PARAMS[k] === 'list' || k === 'ip4.addr' || k === 'ip6.addr';
+        return listy ? v.map((x): [string, string] => [k, x]) : [[k, v.join(',')]];
+      });
+      const parsed = parseParams([...opts.extra, ...items]);
+      const path = parsed.kernel.find(([k]) => k === 'path')?.[1];
+      if (typeof path === 'string' && !path.startsWith('/')) {
+        throw new JailError(`path ${path}: not an absolute pathname`);
+      }
+      const running = findJail(readState(), name);
+      if (opts.remove && running !== undefined) {
+        removeJails([name], { ...opts, quiet: true }, io, conf);
+        if (!opts.quiet) io.out(`${name}: removed\n`);
+      } else if (running !== undefined && !opts.modify) {
+        throw new UnnamedJailError(`"${name}" already exists`);
+      }
+      const now = findJail(readState(), name);
+      const code = now !== undefined ? modifyJail(now.jid, parsed, opts, io) : createJail(parsed, { ...opts, create: true }, io);
+      if (code !== 0) {
+        status = 1;
+        continue;
+      }
+      if (!opts.quiet) io.out(`${name}: ${now !== undefined ? 'updated' : 'created'}\n`);
+    } catch (error) {
+      status |= reportError(error, io);
+    }
+  }
+  notePrefix = '';
+  return status;
 }
 
 interface Parsed {
@@ -309,12 +373,12 @@ function createOrModify(parsed: Parsed, opts: Options, io: Io): number {
   const existing = findJail(readState(), key);
   if (existing !== undefined) {
     if (!opts.modify) {
-      throw new JailError(`"${key}" already exists`);
+      throw new UnnamedJailError(`"${key}" already exists`);
     }
     return modifyJail(existing.jid, parsed, opts, io);
   }
   if (!opts.create) {
-    throw new JailError(`"${key}" not found`);
+    throw new UnnamedJailError(`"${key}" not found`);
   }
   return createJail(parsed, opts, io);
 }
@@ -403,7 +467,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   for (const [iface, addr] of [...ip4.aliases, ...ip6.aliases]) {
     const fam = addr.includes(':') ? 'inet6' : 'inet';
     if (runIfconfig([iface, fam, addr, 'alias'], io) !== 0) {
-      io.err(`jail: /sbin/ifconfig ${iface} ${fam} ${addr} alias: failed\n`);
+      io.err(`jail: ${notePrefix}/sbin/ifconfig ${iface} ${fam} ${addr} alias: failed\n`);
       return 1;
     }
   }
@@ -413,8 +477,28 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
       runIfconfig([iface, fam, addr.split('/')[0] ?? '', '-alias'], { out: () => {}, err: () => {} });
     }
   };
+  const mounted: string[] = [];
+  const undoMounts = (): void => {
+    for (const target of mounted.reverse()) {
+      updateState((state) => {
+        const m = findMount(state, target);
+        if (m !== undefined) unmountNullfs(state, m, true);
+      });
+    }
+  };
+  for (const line of asList(parsed.pseudo['mount'])) {
+    const problem = mountFstabLine(line, path);
+    if (typeof problem === 'string') {
+      io.err(`jail: ${notePrefix}${problem}\n`);
+      undoMounts();
+      undoAliases();
+      return 1;
+    }
+    mounted.push(problem.target);
+  }
   for (const c of asList(parsed.pseudo['exec.prepare']).concat(asList(parsed.pseudo['exec.prestart']))) {
     if (!reportRun(c, runHostString(c, clean), io)) {
+      undoMounts();
       undoAliases();
       return 1;
     }
@@ -449,6 +533,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
       params['persist'] = true;
       const created: SimJail = {
         jid, name: finalName, path, params, pseudo: { ...parsed.pseudo, _userPersist: userPersist,
+          _mounts: mounted,
           _aliases: [...ip4.aliases, ...ip6.aliases].map(([a, b]) => `${a}|${b}`) },
         cpusetId: state.nextCpusetId, movedIn: [],
       };
@@ -457,6 +542,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
       return created;
     });
   } catch (error) {
+    undoMounts();
     undoAliases();
     throw error;
   }
@@ -471,6 +557,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
       const j = state.jails.find((x) => x.jid === jail.jid);
       if (j !== undefined) dropJail(state, j);
     });
+    undoMounts();
     undoAliases();
     return 1;
   };
@@ -479,7 +566,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   }
   for (const iface of vnetIfaces) {
     if (runIfconfig([iface, 'vnet', String(jail.jid)], io) !== 0) {
-      io.err(`jail: /sbin/ifconfig ${iface} vnet ${jail.jid}: failed\n`);
+      io.err(`jail: ${notePrefix}/sbin/ifconfig ${iface} vnet ${jail.jid}: failed\n`);
       return fail();
     }
   }
@@ -509,6 +596,38 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
     io.out('created\n');
   }
   return 0;
+}
+
+/**
+ * Mounts one fstab(5) line of the `mount` pseudo-parameter (nullfs only). Returns the target
+ * or the error text after `jail: NAME: `.
+ */
+function mountFstabLine(line: string, jailPath: string): { target: string } | string {
+  const fields = line.trim().split(/\s+/).map(unvis);
+  if (fields.length < 3) return `mount: ${line}: missing information`;
+  const [source = '', target = '', type = '', opts = ''] = fields;
+  if (!target.startsWith('/')) return `mount: ${target}: not an absolute pathname`;
+  if (target.startsWith(`${jailPath}/`)) {
+    let cur = jailPath;
+    for (const part of target.slice(jailPath.length + 1).split('/')) {
+      cur = `${cur}/${part}`;
+      try {
+        if (lstatSync(cur).isSymbolicLink()) return `mount: ${cur} is a symbolic link`;
+      } catch {
+        break;
+      }
+    }
+  }
+  if (type !== 'nullfs') return `mount: ${line}: simulator mounts only nullfs`;
+  const options = opts === '' ? [] : opts.split(',').filter((o) => o !== 'rw');
+  const problem = updateState((state) => mountNullfs(state, source, target, options));
+  if (problem !== null) return `mount_nullfs: ${problem}`;
+  return { target: realpathSync(target) };
+}
+
+/** strunvis(3) for the escapes fstab lines use (`\040` for a space). */
+function unvis(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 function checkParent(state: SimState, name: string): void {
@@ -559,21 +678,21 @@ function reportRun(cmd: string, res: RunResult, io: Io): boolean {
   switch (res.kind) {
     case 'exited':
       if (res.status === 0) return true;
-      io.err(`jail: ${cmd}: failed\n`);
+      io.err(`jail: ${notePrefix}${cmd}: failed\n`);
       return false;
     case 'signaled':
-      io.err(`jail: ${cmd}: exited on signal ${res.signal}\n`);
+      io.err(`jail: ${notePrefix}${cmd}: exited on signal ${res.signal}\n`);
       return false;
     case 'timeout':
-      io.err(`jail: ${cmd}: timed out\n`);
+      io.err(`jail: ${notePrefix}${cmd}: timed out\n`);
       return false;
     case 'noexec':
-      io.err(`jail: exec ${commandArgv(cmd).argv[0] ?? cmd}: ${res.error}\n`);
+      io.err(`jail: ${notePrefix}exec ${commandArgv(cmd).argv[0] ?? cmd}: ${res.error}\n`);
       return false;
   }
 }
 
-function removeJails(args: string[], opts: Options, io: Io): number {
+function removeJails(args: string[], opts: Options, io: Io, conf: JailConf | null): number {
   const state = readState();
   let targets: SimJail[] = [];
   let status = 0;
@@ -597,19 +716,51 @@ function removeJails(args: string[], opts: Options, io: Io): number {
     targets.push(j);
   }
   targets = targets.filter((j, idx) => targets.indexOf(j) === idx);
-  const announce = !opts.quiet && (wildcard || args.length > 1);
+  const announce = !opts.quiet && (wildcard || args.length > 1 || conf !== null);
   for (const jail of targets) {
-    removeOne(jail);
+    const stop = conf !== null && conf.jails.includes(jail.name) ? stopParams(conf, jail.name) : {};
+    notePrefix = conf !== null ? `${jail.name}: ` : '';
+    if (!removeOne(jail, stop, io)) {
+      status = 1;
+      continue;
+    }
     if (announce) io.out(`${jail.name}: removed\n`);
   }
+  notePrefix = '';
   return status;
 }
 
-/** Kills a jail's processes (children first) and drops it; silent, as with command-line use. */
-function removeOne(jail: SimJail): void {
+/** The stop-side pseudo-parameters of a config jail (jail(8) reads them at -r time). */
+function stopParams(conf: JailConf, name: string): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of resolveJail(conf, name)) {
+    if (PSEUDO_PARAMS[k] === undefined) continue;
+    out[k] = v === null ? true : PSEUDO_PARAMS[k] === 'list' ? v : v.join(',');
+  }
+  return out;
+}
+
+/**
+ * Stops a jail: exec.prestop and exec.stop from the config (if any), then kills its processes
+ * (children first) and drops it, then exec.poststop, unmounts and exec.release.
+ */
+function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boolean {
+  const clean = stop['exec.clean'] === true;
+  for (const c of asList(stop['exec.prestop'])) {
+    if (!reportRun(c, runHostString(c, clean), io)) return false;
+  }
+  const consolelog = typeof stop['exec.consolelog'] === 'string' ? stop['exec.consolelog'] : null;
+  for (const c of asList(stop['exec.stop'])) {
+    const spec = commandArgv(c);
+    const res = runCommand({
+      argv: spec.argv, root: jail.path, env: buildJailEnv(jail.jid, clean), logFile: consolelog,
+      background: spec.background,
+    });
+    if (!reportRun(c, res, io)) return false;
+  }
   const tree = readState().jails.filter((j) => j.jid === jail.jid || j.name.startsWith(`${jail.name}.`));
   for (const j of tree.reverse()) {
-    const t = j.pseudo['stop.timeout'];
+    const t = stop['stop.timeout'] ?? j.pseudo['stop.timeout'];
     // The simulator keeps stop.timeout from creation so tests can shorten the wait.
     killJailProcesses(j.jid, typeof t === 'string' ? Number(t) : DEFAULT_STOP_TIMEOUT);
   }
@@ -631,6 +782,25 @@ function removeOne(jail: SimJail): void {
   if (findJailPids(jail.jid).length > 0) {
     killJailProcesses(jail.jid, 0);
   }
+  let ok = true;
+  for (const c of asList(stop['exec.poststop'])) {
+    ok = reportRun(c, runHostString(c, clean), io) && ok;
+  }
+  const mounts = asList(jail.pseudo['_mounts']);
+  for (const target of [...mounts].reverse()) {
+    const problem = updateState((state) => {
+      const m = findMount(state, target);
+      return m === undefined ? `${target}: not a mount point` : unmountNullfs(state, m, false);
+    });
+    if (problem !== null) {
+      io.err(`jail: ${notePrefix}umount ${target}: ${problem}\n`);
+      ok = false;
+    }
+  }
+  for (const c of asList(stop['exec.release'])) {
+    ok = reportRun(c, runHostString(c, clean), io) && ok;
+  }
+  return ok;
 }
 
 /** Whether a jail has a network stack of its own (re-exported for jexec). */
