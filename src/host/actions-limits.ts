@@ -3,11 +3,11 @@
 // added) and the jail's CPU set, which cpuset(1) only takes by JID.
 
 import { HostRefusedError } from '../errors/host-refused-error.js';
-import type { RctlRule } from '../topology/types.js';
+import type { JailNode, RctlRule } from '../topology/types.js';
 import type { HostContext } from './context.js';
 import { expandCpuList, getJailMask, setJailMask } from './cpuset.js';
 import { getJid } from './jail.js';
-import { patchJailRecord } from './jail-record.js';
+import { patchJailRecord, readJailRecord } from './jail-record.js';
 import { addRules, formatJailRule, listRules, removeRules } from './rctl.js';
 
 /** Makes the jail's rctl rules exactly `rules`. */
@@ -42,7 +42,11 @@ export async function clearLimits(ctx: HostContext, jail: string): Promise<void>
   await removeRules(ctx, [`jail:${jail}`]);
 }
 
-/** Pins the running jail to `cpus` (a cpuset list) unless it already is. */
+/**
+ * Pins the running jail to `cpus` (a cpuset list) unless it already is. `all` undoes an earlier
+ * pin: it is applied only when the record says the jail was pinned, since the full CPU list of
+ * the host is not known here.
+ */
 export async function setCpus(ctx: HostContext, jail: string, cpus: string): Promise<void> {
   const jid = await getJid(ctx, jail);
   if (jid === undefined) {
@@ -51,11 +55,26 @@ export async function setCpus(ctx: HostContext, jail: string, cpus: string): Pro
       detail: 'not running',
     });
   }
+
+  if (cpus === 'all') {
+    const record = await readJailRecord(ctx, jail);
+    const pinned = record.spec?.cpuset;
+    if (pinned !== undefined && pinned !== 'all') {
+      await setJailMask(ctx, jid, 'all');
+      await patchJailRecord(ctx, jail, (spec) => withoutCpuset(spec));
+    }
+    return;
+  }
   const wanted = expandCpuList(cpus);
   const current = await getJailMask(ctx, jid);
   if (wanted === undefined || current.join(',') !== wanted.join(',')) {
     await setJailMask(ctx, jid, cpus);
   }
-
   await patchJailRecord(ctx, jail, (spec) => ({ ...spec, cpuset: cpus }));
+}
+
+function withoutCpuset(spec: JailNode): JailNode {
+  const next = { ...spec };
+  delete next.cpuset;
+  return next;
 }

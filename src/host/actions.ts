@@ -112,11 +112,6 @@ async function writeFiles(
   if (written.length > 0) {
     ctx.logger.info({ jail, action: 'file.write' }, 'jail files written');
   }
-  const paths = new Set(files.map((f) => f.path));
-  await patchJailRecord(ctx, jail, (spec) => ({
-    ...spec,
-    files: [...spec.files.filter((f) => !paths.has(f.path)), ...files].sort((a, b) =>
-      a.path.localeCompare(b.path),
-    ),
-  }));
+  // The step carries the jail's whole file list, so the record takes it as it is.
+  await patchJailRecord(ctx, jail, (spec) => ({ ...spec, files }));
 }

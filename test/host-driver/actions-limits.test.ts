@@ -100,3 +100,38 @@ describe('cpuset.set', () => {
     expect(host.calls).toEqual(['jls -j web-0 jid']);
   });
 });
+
+describe('cpuset.set all', () => {
+  const DS = 'tank/stockade/jails/web-0';
+  const GET_RECORD = `zfs get -H -p -o name,property,value,source stockade:jid,stockade:jail,${[1, 2, 3, 4, 5, 6, 7].map((i) => `stockade:jail.${i}`).join(',')} ${DS}`;
+  const record = (cpuset: string | undefined): string =>
+    `${DS}\tstockade:jail\t1|${JSON.stringify({ name: 'web-0', files: [], ...(cpuset === undefined ? {} : { cpuset }) })}\tlocal\n`;
+
+  it('unpins a jail the record shows pinned, and drops the pin from the record', async () => {
+    const host = fakeHost({
+      'jls -j web-0 jid': { stdout: '7\n' },
+      [GET_RECORD]: { stdout: record('0-1') },
+    });
+
+    await applyAction(host.ctx, { type: 'cpuset.set', jail: 'web-0', cpus: 'all' });
+
+    expect(host.calls).toEqual([
+      'jls -j web-0 jid',
+      GET_RECORD,
+      'cpuset -l all -j 7',
+      GET_RECORD,
+      `zfs set stockade:jail=1|{"name":"web-0","files":[],"running":false} ${DS}`,
+    ]);
+  });
+
+  it('only reads when the jail was never pinned', async () => {
+    const host = fakeHost({
+      'jls -j web-0 jid': { stdout: '7\n' },
+      [GET_RECORD]: { stdout: record(undefined) },
+    });
+
+    await applyAction(host.ctx, { type: 'cpuset.set', jail: 'web-0', cpus: 'all' });
+
+    expect(host.calls).toEqual(['jls -j web-0 jid', GET_RECORD]);
+  });
+});

@@ -158,3 +158,29 @@ describe('mount.add and mount.remove', () => {
     expect(host.calls).toEqual(['mount -p', 'umount /j/data', 'mount -p']);
   });
 });
+
+describe('file.write', () => {
+  const DS = 'tank/stockade/jails/web-0';
+  const GET_RECORD = `zfs get -H -p -o name,property,value,source stockade:jid,stockade:jail,${[1, 2, 3, 4, 5, 6, 7].map((i) => `stockade:jail.${i}`).join(',')} ${DS}`;
+
+  it('writes into the root and records the file list without contents', async () => {
+    const { root } = jailRoot();
+    const old = { name: 'web-0', files: [{ path: '/etc/old', content: '', mode: 420, hash: 'o' }] };
+    const host = fakeHost({
+      [GET_RECORD]: { stdout: `${DS}\tstockade:jail\t1|${JSON.stringify(old)}\tlocal\n` },
+    });
+
+    await applyAction(host.ctx, {
+      type: 'file.write',
+      jail: 'web-0',
+      root,
+      files: [file('/etc/motd', 'hi\n')],
+    });
+
+    expect(readFileSync(join(root, 'etc/motd'), 'utf8')).toBe('hi\n');
+    expect(host.calls).toEqual([
+      GET_RECORD,
+      `zfs set stockade:jail=1|{"name":"web-0","files":[{"path":"/etc/motd","content":"","mode":420,"hash":"h"}],"running":false} ${DS}`,
+    ]);
+  });
+});
