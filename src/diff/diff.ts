@@ -168,7 +168,7 @@ function diffJails(
     }
 
     const update = {
-      files: !isEqual(fileKeys(want, false), fileKeys(have, false)),
+      files: !sameFiles(want, have),
       hosts: hostsHash(want) !== hostsHash(have),
       rctl: !isEqual(want.rctl, have.rctl),
       cpuset: want.cpuset !== have.cpuset,
@@ -266,10 +266,20 @@ function compareFields<T extends object>(
 }
 
 /** `path:mode:hash` of each file; the shared /etc/hosts is left out unless `withHosts`. */
-function fileKeys(jail: JailNode, withHosts = true): string[] {
+function fileKeys(jail: JailNode, withHosts: boolean): string[] {
   return jail.files
     .filter((f) => withHosts || f.path !== HOSTS_PATH)
     .map((f) => `${f.path}:${f.mode.toString(8)}:${f.hash}`);
+}
+
+/** True when both jails hold the same manifest files (the shared /etc/hosts aside). */
+function sameFiles(a: JailNode, b: JailNode): boolean {
+  const left = a.files.filter((f) => f.path !== HOSTS_PATH);
+  const right = b.files.filter((f) => f.path !== HOSTS_PATH);
+  if (left.length !== right.length) return false;
+  return left.every(
+    (f, i) => f.path === right[i]?.path && f.mode === right[i]?.mode && f.hash === right[i]?.hash,
+  );
 }
 
 function hostsHash(jail: JailNode): string | null {
@@ -281,10 +291,23 @@ function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): stri
   return [...keys].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }
 
+/** Structural equality of plain data (objects, arrays, scalars); key order does not matter. */
 function isEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return stableStringify(a) === stableStringify(b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!isEqual(a[i], b[i])) return false;
+    return true;
+  }
+
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left).filter((k) => left[k] !== undefined);
+  if (keys.length !== Object.keys(right).filter((k) => right[k] !== undefined).length) return false;
+  return keys.every((k) => isEqual(left[k], right[k]));
 }
 
 function describe(value: unknown): string {

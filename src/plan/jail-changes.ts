@@ -22,8 +22,8 @@ export interface JailPlanContext {
   /** Jails this plan removes (not replaces). */
   removedJails: Set<string>;
   warnings: string[];
-  /** The reason given to every /etc/hosts rewrite. */
-  hostsReason: ChangeReason;
+  /** The reason given to every /etc/hosts rewrite, worked out on first use. */
+  hostsReason: () => ChangeReason;
 }
 
 /**
@@ -46,7 +46,7 @@ export function addJailSteps(plan: JailPlanContext, change: JailChange): boolean
   const hostsOnly =
     change.reasons.length > 0 &&
     change.reasons.every((r) => r.kind === 'changed' && r.field === 'hosts');
-  const reason = hostsOnly ? plan.hostsReason : (change.reasons[0] ?? { kind: 'new' });
+  const reason = hostsOnly ? plan.hostsReason() : (change.reasons[0] ?? { kind: 'new' });
   const sequence = (symbol: ChangeSymbol, destructive: boolean): JailStepContext => ({
     steps,
     reason,

@@ -58,7 +58,7 @@ export function planChanges(desired: Topology, observed: Topology, options: Plan
     removedJails: new Set(
       changes.filter((c) => c.object === 'jail' && c.op === 'destroy').map((c) => c.name),
     ),
-    hostsReason: hostsReason(desired, observed),
+    hostsReason: lazyHostsReason(desired, observed),
   };
 
   for (const change of changes) {
@@ -91,7 +91,7 @@ export function planChanges(desired: Topology, observed: Topology, options: Plan
       resource: 'network',
       name: HOSTS_CHANGE_NAME,
       symbol: '~',
-      reasons: [jailContext.hostsReason],
+      reasons: [jailContext.hostsReason()],
     });
   }
   return {
@@ -105,6 +105,11 @@ export function planChanges(desired: Topology, observed: Topology, options: Plan
       replace: listed.filter((c) => c.symbol === '-/+').length,
     },
   };
+}
+
+function lazyHostsReason(desired: Topology, observed: Topology): () => ChangeReason {
+  let reason: ChangeReason | undefined;
+  return () => (reason ??= hostsReason(desired, observed));
 }
 
 function isHostsOnly(reasons: ChangeReason[]): boolean {

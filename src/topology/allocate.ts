@@ -15,7 +15,9 @@ import {
   stripPrefix,
   type Prefix,
 } from './addresses.js';
-import { hashBigInt } from './hash.js';
+import { hashBigInt, memoize } from './hash.js';
+
+const slotHash = memoize(hashBigInt);
 import type { Replica } from './placement.js';
 import type { Topology } from './types.js';
 
@@ -122,7 +124,7 @@ function allocateNetwork(
         },
       );
     }
-    let index = hashBigInt(`${name}:${replica.name}`) % count;
+    let index = slotHash(`${name}:${replica.name}`) % count;
     let value = hostAt(prefix, index);
     while (taken.has(value)) {
       index = (index + BigInt(1)) % count;

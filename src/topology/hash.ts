@@ -14,6 +14,26 @@ export function hashBigInt(input: string): bigint {
   return createHash('sha256').update(input).digest().readBigUInt64BE(0);
 }
 
+/** Most entries a memo keeps before it starts over, so a long-running daemon stays bounded. */
+const MEMO_LIMIT = 50_000;
+
+/**
+ * `fn` with its results remembered by input. Only for pure functions of a string: names and
+ * slots derived from hashes are asked for again on every compile of an unchanged repository.
+ */
+export function memoize<T>(fn: (input: string) => T): (input: string) => T {
+  const memo = new Map<string, T>();
+  return (input) => {
+    const known = memo.get(input);
+    if (known !== undefined) return known;
+
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    const value = fn(input);
+    memo.set(input, value);
+    return value;
+  };
+}
+
 /** A JSON encoding with object keys sorted, so equal values always hash the same. */
 export function stableStringify(value: unknown): string {
   if (value === undefined) return 'null';
