@@ -24,6 +24,7 @@ import {
   createRestartState,
   decideRestart,
   markRestarted,
+  noteUp,
   type RestartEvent,
   type RestartState,
 } from './restart.js';
@@ -189,6 +190,7 @@ export function createHealthMonitor(
       const out = recordProbe(state.tracker as TrackerState, result, now, timing);
       state.tracker = out.state;
       state.nextProbeAt = now + timing.intervalMs;
+      if (result.ok) state.restart = noteUp(state.restart, now, opts.restart);
       if (out.transition?.to === 'unhealthy') {
         log.warn({ jail: name }, 'jail unhealthy');
         await scheduleRestart(name, state, { kind: 'unhealthy' }, desired);
@@ -255,7 +257,13 @@ export function createHealthMonitor(
     const seenStopped = new Set(
       found.records.filter((r) => r.kind === 'JailStopped').map((r) => r.target),
     );
-    for (const [name, state] of jails) state.stopped = seenStopped.has(name);
+    for (const [name, state] of jails) {
+      state.stopped = seenStopped.has(name);
+      // Without a check, being seen running is all the monitor knows of a jail's health.
+      if (!state.stopped && state.tracker === undefined) {
+        state.restart = noteUp(state.restart, deps.now(), opts.restart);
+      }
+    }
     for (const name of stopped) {
       const state = jails.get(name);
       const repair = found.steps.filter((s) => s.target === name);

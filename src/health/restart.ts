@@ -107,6 +107,21 @@ export function markRestarted(state: RestartState, now: number): RestartState {
   return next;
 }
 
+/**
+ * Records that the jail was seen up at `now`. Once it has stayed up `resetAfterMs` since its last
+ * restart, the backoff starts over and CrashLooping clears, so a recovered jail stops showing it.
+ */
+export function noteUp(
+  state: RestartState,
+  now: number,
+  options: Partial<RestartOptions> = {},
+): RestartState {
+  if (state.dueAt !== undefined) {
+    return state;
+  }
+  return resetIfStayedUp(state, now, { ...RESTART_DEFAULTS, ...options });
+}
+
 /** The delay before restart number `attempt + 1`: base * 2^attempt, capped. */
 export function backoffDelay(attempt: number, options: Partial<RestartOptions> = {}): number {
   const { baseDelayMs, maxDelayMs } = { ...RESTART_DEFAULTS, ...options };
@@ -118,5 +133,9 @@ function resetIfStayedUp(state: RestartState, now: number, opts: RestartOptions)
   if (state.lastRestartAt === undefined || now - state.lastRestartAt < opts.resetAfterMs) {
     return state;
   }
-  return { ...state, attempt: 0, crashLooping: false };
+  if (state.attempt === 0 && !state.crashLooping) {
+    return state;
+  }
+  const restarts = state.restarts.filter((at) => now - at < opts.crashLoopWindowMs);
+  return { ...state, attempt: 0, restarts, crashLooping: false };
 }

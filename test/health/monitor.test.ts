@@ -518,3 +518,31 @@ describe('health monitor: a repair that fails', () => {
     ).toEqual([1_000]);
   });
 });
+
+describe('health monitor: recovery', () => {
+  it('stops showing CrashLooping once the jail has stayed healthy for the reset period', async () => {
+    // web-0 fails until its sixth restart, which is crash looping, then passes for good.
+    const { clock, monitor, record } = harness({
+      passes: (jail, t) => jail !== 'web-0' || t >= 69_000,
+    });
+
+    monitor.start();
+    await clock.advance(80_000);
+    const looping = record.statuses.at(-1)?.jails.find((j) => j.jail === 'web-0');
+    await clock.advance(700_000);
+    await monitor.stop();
+
+    expect(looping).toMatchObject({ status: 'healthy', crashLooping: true });
+    expect(record.restarts).toEqual([1_000, 4_000, 9_000, 18_000, 35_000, 68_000]);
+    const last = record.statuses.at(-1);
+    expect(last?.at).toBe(668_000);
+    expect(last?.jails.find((j) => j.jail === 'web-0')).toEqual({
+      jail: 'web-0',
+      status: 'healthy',
+      detail: 'up',
+      // Ten minutes after the last restart, every restart has left the window too.
+      restarts: 0,
+      crashLooping: false,
+    });
+  });
+});

@@ -6,6 +6,7 @@ import {
   createRestartState,
   decideRestart,
   markRestarted,
+  noteUp,
   shouldRestart,
   type RestartState,
 } from '../../src/health/restart.js';
@@ -153,5 +154,23 @@ describe('CrashLooping', () => {
     const { decision } = decideRestart(state, { kind: 'unhealthy' }, 'Always', now + 3_600_000);
 
     expect(decision).toMatchObject({ crashLooping: false, delayMs: 1_000 });
+  });
+});
+
+describe('noteUp', () => {
+  it('clears CrashLooping and the backoff once the jail stayed up for the reset period', () => {
+    const { state, now } = crashRepeatedly(6);
+
+    const early = noteUp(state, now + 599_999);
+    const late = noteUp(state, now + 600_000);
+
+    expect(early).toBe(state);
+    expect(late).toMatchObject({ attempt: 0, crashLooping: false });
+  });
+
+  it('leaves a pending restart alone', () => {
+    const { state } = decideRestart(createRestartState(), { kind: 'unhealthy' }, 'Always', 0);
+
+    expect(noteUp(state, 3_600_000)).toBe(state);
   });
 });
