@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The whole stack as a user runs it, on the test host: a real Git server on loopback, a working
+// clone pushed with the git CLI, a node config file, and `stockade run` as a separate process.
+// The end-to-end tests and `npm run demo` both drive Stockade through this module only.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+
+import type { ToolName } from '../../src/config/types.js';
+import { startGitServer, type GitServer } from './git-server.js';
+import { findRepoRoot } from './paths.js';
+import { startTestHost, type TestHost } from './testhost.js';
+
+/** The repository's name on the Git server and the user the daemon reads it as. */
+const REPO = 'site';
+const DAEMON_USER = 'stockade';
+const DEV_USER = 'developer';
+
+export interface StackOptions {
+  /** Folder whose files become the first commit, e.g. demo-repo. */
+  manifests: string;
+  /** Poll interval of the daemon in seconds (the config's minimum is 5). */
+  pollInterval?: number;
+  /** Install missing Debian packages (as root on Debian). */
+  install?: boolean;
+  /** Port for the webhook listener on 127.0.0.1; 0 leaves the webhook off. */
+  webhookPort?: number;
+}
+
+export interface Stack {
+  host: TestHost;
+  git: GitServer;
+  /** The developer's working clone, pushed with the git CLI. */
+  workDir: string;
+  configPath: string;
+  /** Shared secret of the webhook, when it is on. */
+  webhookSecret: string;
+  webhookUrl: string | undefined;
+  /** Runs git in the working clone as the developer. */
+  git_(args: string[]): Promise<string>;
+  /** Copies `files` (relative path to content) into the working clone, commits and pushes. */
+  commit(message: string, files: Record<string, string | null>, branch?: string): Promise<string>;
+  /** Starts `stockade run`; its log lines go to `daemonLog`. */
+  startDaemon(): Promise<ChildProcess>;
+  daemonLog: string;
+  /** Runs one of the test host's tools (jls, ifconfig, pfctl, ...) and returns its stdout. */
+  hostTool(tool: ToolName, args: string[]): Promise<string>;
+  /** Runs the stockade CLI with the test host's environment. */
+  stockade(args: string[], options?: { cwd?: string }): Promise<CliResult>;
+  /** A file of the status branch as the server has it, or undefined when absent. */
+  readStatus(file: string): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Brings the stack up: test host, Git server with one bare repository, a working clone holding
+ * the files of `manifests` pushed as the first commit on main, and a node config for the daemon.
+ * The daemon is not started; call `startDaemon()`.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const host = await startTestHost({ ...(options.install === undefined ? {} : { install: options.install }) });
+  let git: GitServer | undefined;
+  let daemon: ChildProcess | undefined;
+  try {
+    const passwords = { [DAEMON_USER]: secret(), [DEV_USER]: secret() };
+    git = await startGitServer({ root: path.join(host.tempDir, 'git'), users: passwords });
+    await git.createRepo(REPO);
+
+    const workDir = path.join(host.tempDir, 'work');
+    await mkdir(workDir, { recursive: true });
+    await cp(options.manifests, workDir, { recursive: true });
+    const runGit = async (args: string[]) => {
+      const result = await execa('git', args, { cwd: workDir, env: gitEnv() });
+      return result.stdout;
+    };
+    await runGit(['init', '-q', '-b', 'main']);
+    await runGit(['remote', 'add', 'origin', git.repoUrl(REPO, DEV_USER)]);
+    await runGit(['add', '-A']);
+    await runGit(['commit', '-q', '-m', 'Add the application']);
+    await runGit(['push', '-q', 'origin', 'main']);
+
+    const passwordFile = path.join(host.tempDir, 'git-password');
+    await writeFile(passwordFile, `${passwords[DAEMON_USER]}\n`, { mode: 0o600 });
+    const webhookSecret = secret();
+    const secretFile = path.join(host.tempDir, 'webhook-secret');
+    await writeFile(secretFile, `${webhookSecret}\n`, { mode: 0o600 });
+
+    const config = host.nodeConfig();
+    const webhookPort = options.webhookPort ?? 0;
+    const configDoc = {
+      name: 'testhost',
+      labels: { role: 'demo' },
+      repository: {
+        url: git.repoUrl(REPO),
+        branch: 'main',
+        path: '.',
+        credentials: { username: DAEMON_USER, passwordFile },
+      },
+      pollInterval: options.pollInterval ?? 5,
+      ...(webhookPort === 0 ? {} : { webhook: { listen: `127.0.0.1:${webhookPort}`, secretFile } }),
+      zfs: { root: host.root },
+      pf: { externalInterface: host.externalInterface },
+      releases: config.releases,
+      stateDir: config.stateDir,
+      tools: config.tools,
+    };
+    const configPath = path.join(host.tempDir, 'stockade.yaml');
+    await writeFile(configPath, stringify(configDoc));
+    const daemonLog = path.join(host.tempDir, 'daemon.log');
+    const cli = path.join(findRepoRoot(), 'dist', 'src', 'cli', 'main.js');
+    const env = { ...process.env, ...host.env };
+
+    const stack: Stack = {
+      host,
+      git,
+      workDir,
+      configPath,
+      webhookSecret,
+      webhookUrl: webhookPort === 0 ? undefined : `http://127.0.0.1:${webhookPort}`,
+      daemonLog,
+      git_: runGit,
+      async commit(message, files, branch = 'main') {
+        for (const [file, content] of Object.entries(files)) {
+          const target = path.join(workDir, file);
+          if (content === null) {
+            await rm(target, { force: true });
+          } else {
+            await mkdir(path.dirname(target), { recursive: true });
+            await writeFile(target, content);
+          }
+        }
+        await runGit(['add', '-A']);
+        await runGit(['commit', '-q', '-m', message]);
+        await runGit(['push', '-q', 'origin', branch]);
+        return runGit(['rev-parse', 'HEAD']);
+      },
+      async startDaemon() {
+        const log = createWriteStream(daemonLog, { flags: 'a' });
+        daemon = spawn(process.execPath, [cli, 'run', '-c', configPath], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        daemon.stdout?.pipe(log);
+        daemon.stderr?.pipe(log);
+        return daemon;
+      },
+      async hostTool(tool, args) {
+        const result = await execa(host.tools[tool], args, { env });
+        return String(result.stdout);
+      },
+      async stockade(args, cliOptions = {}) {
+        const result = await execa(process.execPath, [cli, ...args], {
+          env,
+          reject: false,
+          cwd: cliOptions.cwd ?? workDir,
+        });
+        return {
+          exitCode: result.exitCode ?? 1,
+          stdout: String(result.stdout),
+          stderr: String(result.stderr),
+        };
+      },
+      async readStatus(file) {
+        const probe = await execa('git', ['fetch', '-q', 'origin', 'stockade-status'], {
+          cwd: workDir,
+          env: gitEnv(),
+          reject: false,
+        });
+        if (probe.exitCode !== 0) return undefined;
+        const shown = await execa('git', ['show', `FETCH_HEAD:${file}`], {
+          cwd: workDir,
+          env: gitEnv(),
+          reject: false,
+        });
+        return shown.exitCode === 0 ? String(shown.stdout) : undefined;
+      },
+      async stop() {
+        await stopDaemon(daemon);
+        await git?.stop();
+        await host.stop();
+      },
+    };
+    return stack;
+  } catch (err) {
+    await stopDaemon(daemon);
+    await git?.stop().catch(() => undefined);
+    await host.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** The daemon's log so far, for failure messages. */
+export async function readDaemonLog(stack: Stack, lines = 40): Promise<string> {
+  const text = await readFile(stack.daemonLog, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+async function stopDaemon(daemon: ChildProcess | undefined): Promise<void> {
+  if (daemon === undefined || daemon.exitCode !== null || daemon.signalCode !== null) return;
+
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  daemon.kill('SIGTERM');
+  const timer = setTimeout(() => daemon.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function secret(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** Commits by a fixed identity, whatever the machine's git config says. */
+function gitEnv(): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    GIT_AUTHOR_NAME: 'Developer',
+    GIT_AUTHOR_EMAIL: 'developer@example.org',
+    GIT_COMMITTER_NAME: 'Developer',
+    GIT_COMMITTER_EMAIL: 'developer@example.org',
+    GIT_TERMINAL_PROMPT: '0',
+  };
+}
