@@ -316,6 +316,21 @@ describe('jail.conf files', () => {
     expect(host.run('mount', ['-p'])).toEqual(ok(''));
   });
 
+  it('answers ifconfig in exec.* from the simulated stacks, never the Linux network', () => {
+    host.run('ifconfig', ['epair', 'create']);
+    const conf = writeConf(
+      `web {\n path = "${root}";\n vnet;\n vnet.interface = "epair0b";\n` +
+        ` exec.start = "/sbin/ifconfig epair0b inet 10.77.0.2/24 up";\n` +
+        ` exec.poststop = "/sbin/ifconfig epair0a destroy";\n persist;\n}\n`,
+    );
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(ok('web: created\n'));
+    expect(host.run('jexec', ['web', 'ifconfig', 'epair0b']).stdout).toContain(
+      '\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255\n',
+    );
+    expect(host.run('jail', ['-f', conf, '-r', 'web'])).toEqual(ok('web: removed\n'));
+    expect(host.run('ifconfig', ['-l'])).toEqual(ok('em0 lo0\n'));
+  });
+
   it('refuses a mount line with too few fields', () => {
     const conf = writeConf(`web { path = "${root}"; mount = "/a /b"; persist; }\n`);
     expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(

@@ -20,7 +20,12 @@ import { buildJailEnv, findJailPids, killJailProcesses, runCommand } from '../st
 import type { RunResult } from '../state/procs.js';
 import { readState, updateState } from '../state/store.js';
 import type { ParamValue, SimJail, SimState } from '../state/types.js';
-import { runIfconfig } from './ifconfig.js';
+import { processIo } from '../state/io.js';
+import { runCpuset } from './cpuset.js';
+import { runIfconfig, runRoute } from './ifconfig.js';
+import { runMount, runUmount } from './mount.js';
+import { runPfctl } from './pfctl.js';
+import { runRctl } from './rctl.js';
 import { ConfError, type JailConf, loadJailConf, resolveJail } from './jail-conf.js';
 
 const USAGE =
@@ -573,7 +578,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   const env = buildJailEnv(jail.jid, clean);
   for (const c of commands) {
     const spec = c.argv !== null ? { argv: c.argv, background: false } : commandArgv(c.cmd);
-    const res = runCommand({
+    const res = runSimulatedTool(spec.argv, isVnet(jail) ? jail.jid : -1, false) ?? runCommand({
       argv: spec.argv, root: path, env, logFile: consolelog, background: spec.background,
       ...(timeout > 0 ? { timeoutSec: timeout } : {}),
     });
@@ -667,10 +672,38 @@ function commandArgv(cmd: string): { argv: string[]; background: boolean } {
 
 function runHostString(cmd: string, clean: boolean): RunResult {
   const spec = commandArgv(cmd);
+  const simulated = runSimulatedTool(spec.argv, 0, true);
+  if (simulated !== null) return simulated;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   void clean;
   return runCommand({ argv: spec.argv, root: null, env, background: spec.background });
+}
+
+/**
+ * Commands naming a simulated tool are answered by the simulator instead of a Linux binary:
+ * on the host (`vnet` 0, every simulated tool, so /sbin/ifconfig never reaches the real
+ * network) and inside a vnet jail (`vnet` = JID, only ifconfig and route, the jail's own
+ * stack). A `vnet` of -1 means a jail without its own stack: nothing is simulated there.
+ * Returns null when the command is not one of them.
+ */
+function runSimulatedTool(argv: string[], vnet: number, host: boolean): RunResult | null {
+  const prog = argv[0];
+  if (prog === undefined || vnet < 0) return null;
+  const m = /^(?:\/(?:usr\/)?s?bin\/)?([a-z]+)$/.exec(prog);
+  const name = m?.[1];
+  if (name === undefined) return null;
+  const io: Io = processIo;
+  const args = argv.slice(1);
+  let status: number | null = null;
+  if (name === 'ifconfig') status = runIfconfig(args, io, vnet);
+  else if (name === 'route') status = runRoute(args, io, vnet);
+  else if (host && name === 'pfctl') status = runPfctl(args, io);
+  else if (host && name === 'mount') status = runMount(args, io);
+  else if (host && name === 'umount') status = runUmount(args, io);
+  else if (host && name === 'rctl') status = runRctl(args, io);
+  else if (host && name === 'cpuset') status = runCpuset(args, io);
+  return status === null ? null : { kind: 'exited', status };
 }
 
 /** Prints jail(8)'s line for a failed command; true when the command succeeded. */
@@ -752,7 +785,7 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
   const consolelog = typeof stop['exec.consolelog'] === 'string' ? stop['exec.consolelog'] : null;
   for (const c of asList(stop['exec.stop'])) {
     const spec = commandArgv(c);
-    const res = runCommand({
+    const res = runSimulatedTool(spec.argv, isVnet(jail) ? jail.jid : -1, false) ?? runCommand({
       argv: spec.argv, root: jail.path, env: buildJailEnv(jail.jid, clean), logFile: consolelog,
       background: spec.background,
     });
