@@ -18,7 +18,7 @@ describe('testhost command', () => {
     const record = {
       binDir: "/tmp/it's/bin",
       env: { PATH: "/tmp/it's/bin:/usr/local/bin", STOCKADE_SIM_STATE: '/tmp/s' },
-      pool: { name: 'sttest00000000', file: '/tmp/p.img', mountpoint: '/tmp/mnt' },
+      poolRecord: { name: 'sttest00000000', file: '/tmp/p.img', mountpoint: '/tmp/mnt' },
       root: 'sttest00000000/stockade',
       releaseArchive: '/tmp/base.txz',
     } as unknown as TestHostRecord;
@@ -92,11 +92,11 @@ describe('testhost up and down', () => {
     stderr.mockRestore();
     expect([up, env, down]).toEqual([0, 0, 0]);
     expect(envText).toBe(upText);
-    expect(upText).toContain(`export STOCKADE_TESTHOST_POOL='${record.pool.name}'\n`);
-    expect(config.zfs.root).toBe(`${record.pool.name}/stockade`);
-    expect(poolsWhileUp).toContain(record.pool.name);
-    expect(evaluated.stdout).toBe(record.pool.name);
-    expect(await listPools(record.systemTools)).not.toContain(record.pool.name);
+    expect(upText).toContain(`export STOCKADE_TESTHOST_POOL='${record.poolRecord.name}'\n`);
+    expect(config.zfs.root).toBe(`${record.poolRecord.name}/stockade`);
+    expect(poolsWhileUp).toContain(record.poolRecord.name);
+    expect(evaluated.stdout).toBe(record.poolRecord.name);
+    expect(await listPools(record.systemTools)).not.toContain(record.poolRecord.name);
     expect(existsSync(record.tempDir)).toBe(false);
     expect(existsSync(path.join(dir, 'host.json'))).toBe(false);
   });

@@ -49,9 +49,9 @@ export function formatExports(record: TestHostRecord, configFile: string): strin
   const env = Object.entries(record.env).filter(([name]) => name !== 'PATH');
   const vars: Record<string, string> = {
     ...Object.fromEntries(env),
-    STOCKADE_TESTHOST_POOL: record.pool.name,
+    STOCKADE_TESTHOST_POOL: record.poolRecord.name,
     STOCKADE_TESTHOST_ROOT: record.root,
-    STOCKADE_TESTHOST_MOUNT: record.pool.mountpoint,
+    STOCKADE_TESTHOST_MOUNT: record.poolRecord.mountpoint,
     STOCKADE_TESTHOST_RELEASE: record.releaseArchive,
     STOCKADE_TESTHOST_CONFIG: configFile,
   };
@@ -78,7 +78,7 @@ interface Files {
 async function bringUp(files: Files, install: boolean): Promise<number> {
   const existing = await readRecord(files.record);
   if (existing !== undefined) {
-    if ((await listPools(existing.systemTools)).includes(existing.pool.name)) {
+    if ((await listPools(existing.systemTools)).includes(existing.poolRecord.name)) {
       process.stderr.write('testhost: already up; printing its exports again\n');
       process.stdout.write(formatExports(existing, files.config));
       return EXIT.OK;
@@ -95,7 +95,7 @@ async function bringUp(files: Files, install: boolean): Promise<number> {
   // JSON is YAML: the resolved config doubles as a stockade.yaml for `stockade -c`.
   await writeFile(files.config, `${JSON.stringify(host.nodeConfig(), null, 2)}\n`);
   await chmod(files.record, 0o600);
-  process.stderr.write(`testhost: up, pool ${host.poolName} mounted at ${host.mountRoot}\n`);
+  process.stderr.write(`testhost: up, pool ${host.pool} mounted at ${host.mountRoot}\n`);
   process.stdout.write(formatExports(record, files.config));
   return EXIT.OK;
 }
@@ -110,7 +110,7 @@ async function bringDown(files: Files): Promise<number> {
   await openTestHost(record).stop();
   await rm(files.record, { force: true });
   await rm(files.config, { force: true });
-  process.stderr.write(`testhost: down, pool ${record.pool.name} destroyed\n`);
+  process.stderr.write(`testhost: down, pool ${record.poolRecord.name} destroyed\n`);
   return EXIT.OK;
 }
 

@@ -42,7 +42,7 @@ export interface StartTestHostOptions {
 /** Everything teardown and `testhost env` need, JSON-safe; written to `.testhost/`. */
 export interface TestHostRecord {
   tempDir: string;
-  pool: PoolRecord;
+  poolRecord: PoolRecord;
   /** Dataset Stockade may own: `<pool>/stockade` (not created here). */
   root: string;
   binDir: string;
@@ -70,7 +70,7 @@ export type NodeConfigOverrides = {
 /** A running test host. */
 export interface TestHost extends TestHostRecord {
   /** The pool's name. */
-  poolName: string;
+  pool: string;
   /** Where the pool's datasets are mounted. */
   mountRoot: string;
   /** A complete, validated node config for this host, with `overrides` merged in. */
@@ -128,7 +128,7 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
   };
 
   try {
-    partial.pool = await createFilePool({
+    partial.poolRecord = await createFilePool({
       dir: tempDir,
       tools: systemTools,
       ...(options.poolSizeBytes === undefined ? {} : { sizeBytes: options.poolSizeBytes }),
@@ -136,7 +136,7 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
     done(phase);
 
     phase = 'bin';
-    const record = await layOutHost(partial.pool, tempDir, systemTools, options);
+    const record = await layOutHost(partial.poolRecord, tempDir, systemTools, options);
     Object.assign(partial, record);
     done(phase);
 
@@ -157,7 +157,7 @@ export async function startTestHost(options: StartTestHostOptions = {}): Promise
       'TEST_HOST_START_FAILED',
       `failed to start the test host at '${phase}'`,
       {
-        data: { phase, tempDir, pool: partial.pool?.name },
+        data: { phase, tempDir, pool: partial.poolRecord?.name },
         cause: err,
       },
     );
@@ -169,8 +169,8 @@ export function openTestHost(record: TestHostRecord): TestHost {
   let stopping: Promise<void> | undefined;
   return {
     ...record,
-    poolName: record.pool.name,
-    mountRoot: record.pool.mountpoint,
+    pool: record.poolRecord.name,
+    mountRoot: record.poolRecord.mountpoint,
     nodeConfig: (overrides = {}) => makeNodeConfig(record, overrides),
     stop: () => (stopping ??= teardownTestHost(record)),
   };
@@ -180,7 +180,7 @@ export function openTestHost(record: TestHostRecord): TestHost {
 export function toRecord(host: TestHost): TestHostRecord {
   return {
     tempDir: host.tempDir,
-    pool: host.pool,
+    poolRecord: host.poolRecord,
     root: host.root,
     binDir: host.binDir,
     stateDir: host.stateDir,
@@ -220,9 +220,9 @@ export async function teardownTestHost(
     if (survivors.length > 0) throw teardownError('processes survived SIGKILL', { survivors });
   });
   await step(() => unmountUnder(record.tempDir));
-  if (record.pool !== undefined && record.systemTools !== undefined) {
-    const { pool, systemTools } = record;
-    await step(() => destroyFilePool(pool, systemTools));
+  if (record.poolRecord !== undefined && record.systemTools !== undefined) {
+    const { poolRecord, systemTools } = record;
+    await step(() => destroyFilePool(poolRecord, systemTools));
   }
   await step(async () => {
     const mounts = await unmountUnder(record.tempDir);
@@ -232,7 +232,7 @@ export async function teardownTestHost(
 
   if (failures.length > 0) {
     throw new TestHostError('TEST_HOST_TEARDOWN_FAILED', 'failed to tear the test host down', {
-      data: { tempDir: record.tempDir, pool: record.pool?.name, failures: failures.length },
+      data: { tempDir: record.tempDir, pool: record.poolRecord?.name, failures: failures.length },
       cause: failures[0],
     });
   }
@@ -279,7 +279,7 @@ async function layOutHost(
   const tools = await writeWrappers(binDir, systemTools, simulators, simEnv);
   return {
     tempDir,
-    pool,
+    poolRecord: pool,
     root: `${pool.name}/stockade`,
     binDir,
     stateDir,

@@ -167,7 +167,8 @@ export async function stopTestHostDaemon(tools: Pick<ZfsTools, 'zpool'>): Promis
   if (ours.length === 0 || (await listPools(tools)).length > 0) return [];
 
   for (const pid of ours) process.kill(pid, 'SIGTERM');
-  for (let waited = 0; waited < 10_000; waited += 100) {
+  // zfs-fuse takes several seconds to exit after SIGTERM even with no pool.
+  for (let waited = 0; waited < 20_000; waited += 100) {
     const alive = await Promise.all(ours.map(isProcessAlive));
     if (!alive.includes(true)) return ours;
     await sleep(100);
