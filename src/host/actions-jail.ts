@@ -20,6 +20,7 @@ import {
   type JlsJail,
 } from './jail.js';
 import { patchJailRecord, readJailRecord, writeJailRecord } from './jail-record.js';
+import { listMounts, mountsBelow, unmount } from './mount.js';
 
 /** Where a jail's start command writes its output and its PID, inside the jail. */
 export const START_LOG = '/var/log/stockade.out';
@@ -68,6 +69,11 @@ export function jailParams(jail: JailNode): string[] {
     `host.hostname=${jail.hostname}`,
     'persist',
   ];
+  // The start command redirects from /dev/null, so every jail gets devfs (ruleset 4 unless
+  // the manifest sets devfs_ruleset) unless its parameters say otherwise.
+  if (!('mount.devfs' in jail.params) && !('mount.nodevfs' in jail.params)) {
+    params.push('mount.devfs');
+  }
   if (jail.vnet) {
     params.push('vnet');
     for (const iface of jail.interfaces.filter((i) => i.mode === 'vnet' && i.epair !== undefined)) {
@@ -185,8 +191,25 @@ export async function removeJail(ctx: HostContext, jail: string, jid?: number): 
 
   await waitGone(ctx, jail);
   await destroyLeftoverEpairs(ctx, jail);
+  if (record.spec !== undefined) {
+    await unmountJailFilesystems(ctx, record.spec.path);
+  }
   for (const iface of (record.spec?.interfaces ?? []).filter((i) => i.mode === 'shared')) {
     await dropAlias(ctx, iface.netif, iface.address);
+  }
+}
+
+/**
+ * Unmounts the devfs, fdescfs and procfs that jail(8) mounted below `path`. A jail created
+ * from command-line parameters has no config that `jail -r` could read them back from, so
+ * they stay mounted after removal unless unmounted here.
+ */
+export async function unmountJailFilesystems(ctx: HostContext, path: string): Promise<void> {
+  const kinds = new Set(['devfs', 'fdescfs', 'procfs']);
+  for (const mount of mountsBelow(await listMounts(ctx), path)) {
+    if (kinds.has(mount.fstype)) {
+      await unmount(ctx, mount.target);
+    }
   }
 }
 

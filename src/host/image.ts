@@ -6,7 +6,7 @@
 
 import { ImageBuildError } from '../errors/image-build-error.js';
 import type { ImageBuild } from '../topology/types.js';
-import { JAIL_PATH } from './actions-jail.js';
+import { JAIL_PATH, unmountJailFilesystems } from './actions-jail.js';
 import type { HostContext } from './context.js';
 import { writeJailFiles } from './files.js';
 import { createJail, getJid, jexec, removeJail } from './jail.js';
@@ -104,6 +104,7 @@ async function runBuildCommands(
     `host.hostname=${name}`,
     'ip4=inherit',
     'ip6=inherit',
+    'mount.devfs',
     'persist',
   ]);
   try {
@@ -118,6 +119,7 @@ async function runBuildCommands(
     }
   } finally {
     await removeJail(ctx, name);
+    await unmountJailFilesystems(ctx, mountpoint);
   }
 }
 

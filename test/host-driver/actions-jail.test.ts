@@ -70,6 +70,7 @@ describe('jail.create', () => {
       'path=/stockade/jails/web-0',
       'host.hostname=web-0.example.org',
       'persist',
+      'mount.devfs',
       'vnet',
       'vnet.interface=se000000001b',
       'allow.raw_sockets=false',
@@ -119,7 +120,7 @@ describe('jail.create', () => {
       FIND,
       'ifconfig sl0000aaaa',
       'ifconfig sl0000aaaa inet 127.0.77.5/32 alias',
-      'jail -q -c name=web-0 path=/stockade/jails/web-0 host.hostname=web-0.example.org persist ip4.addr=127.0.77.5 allow.raw_sockets=false securelevel=2',
+      'jail -q -c name=web-0 path=/stockade/jails/web-0 host.hostname=web-0.example.org persist mount.devfs ip4.addr=127.0.77.5 allow.raw_sockets=false securelevel=2',
     ]);
   });
 
@@ -296,6 +297,10 @@ describe('jail.stop and jail.remove', () => {
         noJail('web-0'),
       ],
       [GET_RECORD]: { stdout: recordRows(JAIL, 7) },
+      // jail -r of a jail made from command-line parameters leaves its devfs mounted.
+      'mount -p': {
+        stdout: `${DS}\t${JAIL.path}\tzfs\trw\t0 0\ndevfs\t${JAIL.path}/dev\tdevfs\trw\t0 0\n`,
+      },
     });
 
     await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 });
@@ -303,8 +308,17 @@ describe('jail.stop and jail.remove', () => {
     host.reset({ [FIND]: noJail('web-0'), [GET_RECORD]: { stdout: recordRows(JAIL, 7) } });
     await applyAction(host.ctx, { type: 'jail.remove', jail: 'web-0', jid: 7 });
 
-    expect(first).toEqual([FIND, GET_RECORD, 'jail -q -r web-0', FIND, FIND, 'ifconfig']);
-    expect(host.calls).toEqual([FIND, GET_RECORD, FIND, 'ifconfig']);
+    expect(first).toEqual([
+      FIND,
+      GET_RECORD,
+      'jail -q -r web-0',
+      FIND,
+      FIND,
+      'ifconfig',
+      'mount -p',
+      'umount /stockade/jails/web-0/dev',
+    ]);
+    expect(host.calls).toEqual([FIND, GET_RECORD, FIND, 'ifconfig', 'mount -p']);
   });
 
   it('destroys epairs of the jail left on the host, both ends at once (B11)', async () => {
@@ -331,6 +345,7 @@ describe('jail.stop and jail.remove', () => {
       FIND,
       'ifconfig',
       'ifconfig se000000009a destroy',
+      'mount -p',
     ]);
   });
 

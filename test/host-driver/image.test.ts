@@ -75,10 +75,11 @@ describe('image.build', () => {
       EXISTS(IMG),
       `zfs clone -p -o stockade:managed=true -o stockade:role=image -o stockade:image=web ${REL}@base ${IMG}`,
       MP(IMG),
-      `jail -q -c name=stockade-build-1a2b3c4d path=${mountpoint} host.hostname=stockade-build-1a2b3c4d ip4=inherit ip6=inherit persist`,
+      `jail -q -c name=stockade-build-1a2b3c4d path=${mountpoint} host.hostname=stockade-build-1a2b3c4d ip4=inherit ip6=inherit mount.devfs persist`,
       `jexec stockade-build-1a2b3c4d /usr/bin/env -i ${env} pkg install -y nginx`,
       `jexec stockade-build-1a2b3c4d /usr/bin/env -i ${env} sysrc nginx_enable=YES`,
       'jail -q -r stockade-build-1a2b3c4d',
+      'mount -p',
       `zfs snapshot ${IMG}@ready`,
     ]);
     expect(first.filter((c) => c.startsWith('zfs set stockade:build'))).toHaveLength(1);
@@ -105,8 +106,9 @@ describe('image.build', () => {
       code: 'IMAGE_BUILD_FAILED',
       data: { image: 'web', dataset: IMG, stage: 'commands' },
     });
-    expect(host.calls.slice(-4)).toEqual([
+    expect(host.calls.slice(-5)).toEqual([
       'jail -q -r stockade-build-1a2b3c4d',
+      'mount -p',
       'jls -j stockade-build-1a2b3c4d jid',
       EXISTS(IMG),
       `zfs destroy -r ${IMG}`,

@@ -71,7 +71,7 @@ function runningHost(): Replies {
     'ifconfig se000000001a': EPAIR,
     'ifconfig se000000001b': noInterface('se000000001b'),
     'jls -j web-0 jid': { stdout: '7\n' },
-    'mount -p': [MOUNTED, MOUNTED, { stdout: `${DS}\t${PATH}\tzfs\trw\t0 0\n` }],
+    'mount -p': [MOUNTED, MOUNTED, MOUNTED, { stdout: `${DS}\t${PATH}\tzfs\trw\t0 0\n` }],
     [GET_TREE]: TREE,
     'zfs list -H -o name,origin -t filesystem -r tank': {
       stdout: `${DS}\ttank/stockade/images/web@ready\n`,
@@ -102,6 +102,7 @@ describe('teardownJail', () => {
       'ifconfig',
       'mount -p',
       'mount -p',
+      'mount -p',
       `umount ${PATH}/data`,
       GET_TREE,
       'mount -p',
@@ -123,7 +124,7 @@ describe('teardownJail', () => {
       [FIND]: noJail('web-0'),
       [GET_RECORD]: RECORD,
       'ifconfig se000000001a': noInterface('se000000001a'),
-      'mount -p': [MOUNTED, MOUNTED, { stdout: '' }],
+      'mount -p': [MOUNTED, MOUNTED, MOUNTED, { stdout: '' }],
       [GET_TREE]: TREE,
       'zfs list -H -o name,origin -t filesystem -r tank': { stdout: '' },
     });
@@ -138,6 +139,7 @@ describe('teardownJail', () => {
       GET_RECORD,
       FIND,
       'ifconfig',
+      'mount -p',
       'mount -p',
       'mount -p',
       `umount ${PATH}/data`,
