@@ -17,6 +17,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   YAML_NON_STRING_KEY: 'a key that is not a string (a number, boolean, null or collection)',
   YAML_RESERVED_KEY: 'the key __proto__',
   MANIFEST_TOO_MANY_DOCUMENTS: 'the repository holds more than 10000 documents',
+  DIAGNOSTICS_TRUNCATED: 'more than 1000 errors (or warnings); the rest are counted, not listed',
   // Document shape.
   DOCUMENT_NOT_MAPPING: 'a document is not a mapping',
   KIND_MISSING: 'a document has no kind',

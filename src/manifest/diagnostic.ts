@@ -19,8 +19,9 @@ export interface Diagnostic {
 
 /**
  * The text form `file:line:col: field.path: message` (the path part is left out when empty).
- * Control characters that came from the repository (in file names or quoted values) are
- * escaped, so a diagnostic is always exactly one line and cannot move a terminal's cursor.
+ * Control characters and bidirectional overrides that came from the repository (in file names
+ * or quoted values) are escaped, so a diagnostic is always exactly one line, cannot move a
+ * terminal's cursor and reads in the order it is stored.
  */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = `${d.file}:${d.line}:${d.column}:`;
@@ -62,7 +63,11 @@ function compare(a: string, b: string): number {
 
 function escapeControl(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point here
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
-    return `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
-  });
+  // Bidirectional overrides are escaped too, so a message cannot display reordered text.
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => {
+      return `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
+    },
+  );
 }

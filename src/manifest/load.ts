@@ -24,6 +24,9 @@ export type LoadResult =
 /** Most documents in one repository. */
 export const MAX_DOCUMENTS = 10000;
 
+/** Most errors reported; a hostile repository could otherwise produce millions. */
+export const MAX_REPORTED_ERRORS = 1000;
+
 /**
  * Loads every `*.yaml` and `*.yml` file of `files` (paths relative to the manifest folder, with
  * `/`) as manifests; other files are what `source:` fields may reference. Returns the set only
@@ -79,12 +82,27 @@ export function isManifestFile(path: string): boolean {
 
 function finish(diagnostics: Diagnostic[], set: ManifestSet | undefined): LoadResult {
   const sorted = sortDiagnostics(diagnostics);
-  const errors = sorted.filter((d) => d.severity === 'error');
-  const warnings = sorted.filter((d) => d.severity === 'warning');
+  const errors = truncate(sorted.filter((d) => d.severity === 'error'));
+  const warnings = truncate(sorted.filter((d) => d.severity === 'warning'));
   if (errors.length > 0 || set === undefined) {
     return { ok: false, errors, warnings };
   }
   return { ok: true, manifests: set, warnings };
+}
+
+// Keeps the first MAX_REPORTED_ERRORS diagnostics and says how many more there were, at the
+// position of the first one left out.
+function truncate(list: Diagnostic[]): Diagnostic[] {
+  const cut = list[MAX_REPORTED_ERRORS];
+  if (cut === undefined) {
+    return list;
+  }
+  const more = list.length - MAX_REPORTED_ERRORS;
+  const message = `${more} more ${cut.severity}s not shown`;
+  return [
+    ...list.slice(0, MAX_REPORTED_ERRORS),
+    { ...cut, code: 'DIAGNOSTICS_TRUNCATED', path: '', message },
+  ];
 }
 
 function emptyNames(): Record<Kind, Set<string>> {

@@ -9,12 +9,14 @@ import {
   isPair,
   isScalar,
   isSeq,
+  Composer,
   LineCounter,
-  parseAllDocuments,
   Parser,
   type CST,
   type Document,
   type Node,
+  type Pair,
+  type YAMLMap,
 } from 'yaml';
 
 import type { Diagnostic } from './diagnostic.js';
@@ -66,31 +68,30 @@ export function parseManifestFile(
     return { documents: [], diagnostics: [fileDiag('YAML_ENCODING', file, message)] };
   }
 
+  // The concrete syntax tree is built once: measured for depth first, because composing very
+  // deep nesting exhausts the heap inside the yaml package, then composed into documents.
   const lineCounter = new LineCounter();
-  const deep = findDeepOffset(text, MAX_DEPTH);
-  if (deep !== undefined) {
-    // Composing very deep nesting exhausts the heap inside the yaml package, so the concrete
-    // syntax tree is measured first and such files never reach the composer.
-    const before = text.slice(0, deep).split('\n');
-    const line = before.length;
-    const column = (before[before.length - 1] ?? '').length + 1;
-    const message = `nesting deeper than ${MAX_DEPTH} levels`;
-    const diag: Diagnostic = { ...fileDiag('YAML_TOO_DEEP', file, message), line, column };
-    return { documents: [], diagnostics: [diag] };
-  }
   let docs: Document[];
   try {
-    docs = parseAllDocuments(text, {
-      lineCounter,
+    const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+    const deep = findDeepToken(tokens, MAX_DEPTH);
+    if (deep !== undefined) {
+      const { line, col } = lineCounter.linePos(deep);
+      const message = `nesting deeper than ${MAX_DEPTH} levels`;
+      const diag: Diagnostic = { ...fileDiag('YAML_TOO_DEEP', file, message), line, column: col };
+      return { documents: [], diagnostics: [diag] };
+    }
+    const composer = new Composer({
       version: '1.2',
       schema: 'core',
       merge: false,
       uniqueKeys: false,
       prettyErrors: false,
       strict: true,
-    }) as Document[];
+    });
+    docs = Array.from(composer.compose(tokens, true, text.length)) as Document[];
   } catch (err) {
-    // The parser recurses on nesting; a pathological file can exhaust the stack.
+    // Nothing above is expected to throw; a parser bug on hostile text must still be reported.
     const message = `YAML could not be parsed: ${err instanceof Error ? err.message : String(err)}`;
     return { documents: [], diagnostics: [fileDiag('YAML_SYNTAX', file, message)] };
   }
@@ -172,7 +173,11 @@ export function nodeDiag(
  * `text`, or undefined. The walk keeps its own stack, so it cannot overflow.
  */
 export function findDeepOffset(text: string, limit: number): number | undefined {
-  for (const token of new Parser().parse(text)) {
+  return findDeepToken(new Parser().parse(text), limit);
+}
+
+function findDeepToken(tokens: Iterable<CST.Token>, limit: number): number | undefined {
+  for (const token of tokens) {
     const stack: { token: CST.Token | undefined; depth: number }[] = [];
     if (token.type === 'document') {
       stack.push({ token: token.value, depth: 0 });
@@ -309,7 +314,7 @@ function checkKeys(
 
 function child(node: unknown, segment: string | number): [unknown, unknown] | undefined {
   if (isMap(node)) {
-    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+    const pair = indexOf(node).get(String(segment));
     return pair === undefined ? undefined : [pair.key, pair.value ?? undefined];
   }
   if (isSeq(node)) {
@@ -317,6 +322,23 @@ function child(node: unknown, segment: string | number): [unknown, unknown] | un
     return item === undefined ? undefined : [undefined, item];
   }
   return undefined;
+}
+
+// Maps are indexed by key once, so locating many fields of a large map stays linear.
+const indexes = new WeakMap<object, Map<string, Pair>>();
+
+function indexOf(map: YAMLMap): Map<string, Pair> {
+  let index = indexes.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const pair of map.items) {
+      if (isScalar(pair.key) && !index.has(String(pair.key.value))) {
+        index.set(String(pair.key.value), pair as Pair);
+      }
+    }
+    indexes.set(map, index);
+  }
+  return index;
 }
 
 function positionOf(parsed: ParsedDocument, node: unknown): Position {

@@ -20,6 +20,9 @@ export const SCHEMA_CODES = {
   other: 'SCHEMA_INVALID',
 } as const;
 
+/** Most schema errors reported for one document; each needs a walk of the YAML tree. */
+export const MAX_ERRORS_PER_DOCUMENT = 100;
+
 /** Longest value still reported under its rule's code rather than as VALUE_TOO_LONG. */
 const TYPO_LENGTH = 256;
 
@@ -51,13 +54,21 @@ export function mapSchemaErrors(
     }
   }
 
-  const out: Diagnostic[] = [];
-  for (const e of errors) {
+  const kept = errors.filter((e) => {
     const shadowed = oversized.has(keyOf(e)) && !isLengthKeyword(e.keyword);
-    if (e.keyword === 'propertyNames' || drop.has(e) || shadowed) {
-      continue;
-    }
-    out.push(mapOne(parsed, value, e));
+    return e.keyword !== 'propertyNames' && !drop.has(e) && !shadowed;
+  });
+  const out = kept.slice(0, MAX_ERRORS_PER_DOCUMENT).map((e) => mapOne(parsed, value, e));
+  if (kept.length > MAX_ERRORS_PER_DOCUMENT) {
+    const more = kept.length - MAX_ERRORS_PER_DOCUMENT;
+    out.push(
+      nodeDiag(
+        parsed,
+        [],
+        'DIAGNOSTICS_TRUNCATED',
+        `${more} more errors in this document not shown`,
+      ),
+    );
   }
   return out;
 }
