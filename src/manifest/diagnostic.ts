@@ -62,12 +62,12 @@ function compare(a: string, b: string): number {
 }
 
 function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point here
-  // Bidirectional overrides are escaped too, so a message cannot display reordered text.
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (ch) => {
-      return `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
-    },
-  );
+  return text.replace(UNSAFE_DISPLAY, (ch) => {
+    return `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
+  });
 }
+
+// C0 and C1 controls, line and paragraph separators, and the bidirectional overrides, so a
+// message can neither break lines nor display reordered text.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point here
+const UNSAFE_DISPLAY = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
