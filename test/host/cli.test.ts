@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -66,6 +66,10 @@ describe('testhost up and down', () => {
 
   it('keeps a host up between commands, prints its exports, and tears it down', async () => {
     const dir = await stateDir;
+    // A record left by a host whose pool is gone (bug B12): `up` must not trust it.
+    const staleTemp = await mkdtemp(path.join(os.tmpdir(), 'stockade-testhost-stale-'));
+    const stale = { tempDir: staleTemp, poolRecord: { name: 'sttestdeadbeef' } };
+    await writeFile(path.join(dir, 'host.json'), JSON.stringify(stale));
     const out: string[] = [];
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       out.push(String(chunk));
@@ -91,6 +95,8 @@ describe('testhost up and down', () => {
     stdout.mockRestore();
     stderr.mockRestore();
     expect([up, env, down]).toEqual([0, 0, 0]);
+    expect(existsSync(staleTemp)).toBe(false);
+    expect(record.poolRecord.name).not.toBe('sttestdeadbeef');
     expect(envText).toBe(upText);
     expect(upText).toContain(`export STOCKADE_TESTHOST_POOL='${record.poolRecord.name}'\n`);
     expect(config.zfs.root).toBe(`${record.poolRecord.name}/stockade`);

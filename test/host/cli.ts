@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { EXIT } from '../../src/cli/exit-codes.js';
+import { ensureSystemPackages } from './deps.js';
 import { testHostStateDir } from './paths.js';
 import {
   openTestHost,
@@ -75,20 +76,23 @@ interface Files {
   config: string;
 }
 
-async function bringUp(files: Files, install: boolean): Promise<number> {
+async function bringUp(files: Files, wantInstall: boolean): Promise<number> {
+  const install = wantInstall || process.env.CI !== undefined;
   const existing = await readRecord(files.record);
   if (existing !== undefined) {
-    if ((await listPools(existing.systemTools)).includes(existing.poolRecord.name)) {
+    // The record is only a hint: the host is up if its pool is, whatever the file says.
+    const systemTools = await ensureSystemPackages({ install });
+    if ((await listPools(systemTools)).includes(existing.poolRecord?.name)) {
       process.stderr.write('testhost: already up; printing its exports again\n');
       process.stdout.write(formatExports(existing, files.config));
       return EXIT.OK;
     }
     // Its pool is gone (the machine restarted, say): clear what is left before starting anew.
-    await teardownTestHost(existing).catch(() => undefined);
+    await teardownTestHost({ ...existing, systemTools }).catch(() => undefined);
     await rm(files.record, { force: true });
   }
 
-  const host = await startTestHost({ install: install || process.env.CI !== undefined });
+  const host = await startTestHost({ install });
   const record = toRecord(host);
   await mkdir(path.dirname(files.record), { recursive: true });
   await writeFile(files.record, `${JSON.stringify(record, null, 2)}\n`);

@@ -110,12 +110,22 @@ describe('stopping a test host', () => {
     await writeFile(path.join(hostFolder, 'keep'), 'must survive teardown\n');
     const jailRoot = await makeJailRoot(h);
     // What the simulator leaves when a run dies halfway: a nullfs (bind) mount of a host
-    // folder into a jail, a process chrooted into the jail, another working inside the pool.
+    // folder into a jail (bug B1: teardown must not delete through it), a process chrooted
+    // into the jail, another working inside the pool.
     await mkdir(path.join(jailRoot, 'data'));
     await execa('mount', ['--bind', hostFolder, path.join(jailRoot, 'data')]);
     const jailed = spawn('/usr/sbin/chroot', [jailRoot, '/bin/sleep', '600'], { stdio: 'ignore' });
     const inPool = spawn('sleep', ['600'], { cwd: jailRoot, stdio: 'ignore' });
+    // A daemon that detached from its jail and left its root (bug B9): only the simulator's
+    // marker in its environment ties it to this host.
+    const detached = spawn('sleep', ['600'], {
+      cwd: '/',
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, STOCKADE_SIM_HOST: h.stateDir },
+    });
     expect(await isProcessAlive(jailed.pid ?? 0)).toBe(true);
+    expect(await isProcessAlive(detached.pid ?? 0)).toBe(true);
 
     await h.stop();
     await h.stop();
@@ -124,6 +134,7 @@ describe('stopping a test host', () => {
     expect(await mountsUnder(h.tempDir)).toEqual([]);
     expect(await isProcessAlive(jailed.pid ?? 0)).toBe(false);
     expect(await isProcessAlive(inPool.pid ?? 0)).toBe(false);
+    expect(await isProcessAlive(detached.pid ?? 0)).toBe(false);
     expect(existsSync(h.tempDir)).toBe(false);
     expect(await readFile(path.join(hostFolder, 'keep'), 'utf8')).toBe('must survive teardown\n');
   });
