@@ -10,9 +10,13 @@ import type { Server } from 'node:http';
 import { readSecret } from '../config/load.js';
 import type { NodeConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { HealthSummary } from '../health/monitor.js';
+import type { PlanFn } from '../run/deps.js';
 import type { Engine } from '../run/engine.js';
-import type { GitSource } from '../run/ports.js';
+import type { GitSource, HostDriver } from '../run/ports.js';
+import type { RunReport } from '../run/report.js';
 import { publishStatus } from '../status/publish.js';
+import { createWiredMonitor, withHealth, type WiredMonitor } from './health-wiring.js';
 import { acquireLock, type Lock } from './lock.js';
 import { createMetrics, createMetricsServer, type Metrics } from './metrics.js';
 import { createRunQueue } from './run-queue.js';
@@ -29,10 +33,12 @@ export interface DaemonDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The engine and Git source built for one config. */
+/** The engine and Git source built for one config; with host and plan, a health monitor runs. */
 export interface Built {
   engine: Engine;
   source: GitSource;
+  host?: HostDriver;
+  plan?: PlanFn;
 }
 
 /** A running daemon. */
@@ -70,21 +76,54 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
 
+  let health: HealthSummary | undefined;
+  let lastReport: RunReport | undefined;
+  const publish = async (): Promise<void> => {
+    if (lastReport === undefined) return;
+    const { engine, source } = built;
+    const report = withHealth(lastReport, health);
+    await publishStatus({ node: config.name, labels: config.labels, report, source, store: engine.store, logger: log });
+  };
+  const wireMonitor = (b: Built): WiredMonitor | undefined =>
+    b.host === undefined || b.plan === undefined
+      ? undefined
+      : createWiredMonitor({
+          config,
+          host: b.host,
+          plan: b.plan,
+          store: b.engine.store,
+          logger: log,
+          onStatus: (summary) => {
+            health = summary;
+            // During a run the run's own status write carries it.
+            if (abort === undefined && !stopping) void publish();
+          },
+        });
+  let monitor = wireMonitor(built);
+
   const runOnce = async (reasons: string[]): Promise<void> => {
     if (stopping) return;
     abort = new AbortController();
-    const { engine, source } = built;
+    const { engine } = built;
+    // The monitor and a run never change the host at the same time.
+    await monitor?.monitor.stop();
     try {
       log.info({ action: [...new Set(reasons)].join(',') }, 'run started');
       const report = await engine.run({ boot, signal: abort.signal });
       boot = false;
+      lastReport = report;
       const applied = await engine.store.readApplied();
       metrics.record(report, { appliedCommitTime: applied?.commit.timestamp });
-      await publishStatus({ node: config.name, labels: config.labels, report, source, store: engine.store, logger: log });
+      await publish();
     } catch (err) {
       log.error({ err }, 'run crashed');
     } finally {
       abort = undefined;
+    }
+    if (monitor !== undefined && !stopping) {
+      await monitor.refresh();
+      monitor.monitor.resetTables();
+      monitor.monitor.start();
     }
   };
   const queue = createRunQueue(runOnce);
@@ -118,7 +157,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     clearTimeout(pollTimer);
     // The engine lets the running host step finish and starts no new one.
     abort?.abort();
-    await Promise.all([close(webhook), close(metricsServer)]);
+    await Promise.all([close(webhook), close(metricsServer), monitor?.monitor.stop()]);
     await queue.idle();
     signals.off('SIGTERM', onTerm);
     signals.off('SIGINT', onTerm);
@@ -143,13 +182,18 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       log.warn({}, 'state directory and listeners change only on restart');
       next = { ...next, stateDir: config.stateDir, webhook: config.webhook, metrics: config.metrics } as NodeConfig;
     }
+    let rebuilt: Built;
     try {
-      built = await deps.build(next, deps.logger);
+      rebuilt = await deps.build(next, deps.logger);
     } catch (err) {
       log.error({ err }, 'config reload failed; keeping the running config');
       return;
     }
     config = next;
+    built = rebuilt;
+    // The new monitor starts after the next run has read the applied commit.
+    await monitor?.monitor.stop();
+    monitor = wireMonitor(built);
     log.info({}, 'config reloaded');
     schedulePoll();
   };

@@ -7,6 +7,7 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import type { HealthCheck, RestartPolicy } from '../manifest/types.js';
 import type { Phase } from '../status/reasons.js';
 import type { Topology } from '../topology/types.js';
 import type { CommitInfo } from './ports.js';
@@ -25,6 +26,8 @@ export interface AppliedState {
   commit: CommitInfo;
   topology: Topology;
   appliedAt: string;
+  /** Each jail's health check and restart policy, for the health monitor between commits. */
+  checks?: Record<string, { health?: HealthCheck; restartPolicy?: RestartPolicy }>;
 }
 
 /** One applied commit in the history. */

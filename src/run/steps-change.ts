@@ -10,6 +10,7 @@ import type { RunContext, Step } from './context.js';
 import { withDeadline } from './deadline.js';
 import { runHealthGate } from './health-gate.js';
 import { pruneRollbackPoints, rollbackDatasets, rollbackPointName } from './rollback-point.js';
+import type { AppliedState } from './state-store.js';
 import { hostBudget, short } from './steps-prepare.js';
 
 /** Snapshots the jails and volumes trees at once, after writing the point to the journal. */
@@ -132,7 +133,7 @@ export async function recordApplied(ctx: RunContext): Promise<void> {
   const now = new Date(ctx.deps.clock.now()).toISOString();
   const commit = ctx.commit!;
   if (ctx.applied?.commit.oid !== commit.oid || ctx.rollbackPoint !== undefined) {
-    await ctx.store.writeApplied({ commit, topology: ctx.desired!, appliedAt: now });
+    await ctx.store.writeApplied({ commit, topology: ctx.desired!, appliedAt: now, checks: checksOf(ctx) });
     await ctx.store.appendHistory({
       commit: commit.oid,
       message: commit.message,
@@ -159,6 +160,20 @@ export async function recordApplied(ctx: RunContext): Promise<void> {
     if (destroyed.length > 0) ctx.log.info({ action: destroyed.join(' ') }, 'rollback points expired');
   }
   await ctx.store.clearJournal();
+}
+
+/** Health check and restart policy of each desired jail, from its manifest. */
+function checksOf(ctx: RunContext): NonNullable<AppliedState['checks']> {
+  const byManifest = new Map((ctx.manifests?.jails ?? []).map((doc) => [doc.metadata.name, doc.spec]));
+  const checks: NonNullable<AppliedState['checks']> = {};
+  for (const jail of Object.values(ctx.desired!.jails)) {
+    const spec = byManifest.get(jail.manifest);
+    checks[jail.name] = {
+      ...(spec?.health === undefined ? {} : { health: spec.health }),
+      ...(spec?.restartPolicy === undefined ? {} : { restartPolicy: spec.restartPolicy }),
+    };
+  }
+  return checks;
 }
 
 /** Writes the journal at a phase boundary. */

@@ -15,7 +15,7 @@ import { loadManifests } from '../manifest/load.js';
 import { planChanges } from '../plan/plan.js';
 import { renderStatusIndex } from '../status/render-markdown.js';
 import { compileTopology } from '../topology/compile.js';
-import { type EngineDeps, systemClock } from './deps.js';
+import { type EngineDeps, type PlanFn, systemClock } from './deps.js';
 import { createEngine, type Engine } from './engine.js';
 import type { GitSource, HostDriver } from './ports.js';
 
@@ -58,13 +58,13 @@ export async function createRealDeps(
   };
 }
 
-/** An engine over the real modules, with the Git source it uses for status writes. */
+/** An engine over the real modules, with the Git source, host driver and planner it uses. */
 export async function createRealEngine(
   config: NodeConfig,
   logger: Logger,
-): Promise<{ engine: Engine; source: GitSource }> {
+): Promise<{ engine: Engine; source: GitSource; host: HostDriver; plan: PlanFn }> {
   const deps = await createRealDeps(config, logger);
-  return { engine: createEngine(deps), source: deps.source };
+  return { engine: createEngine(deps), source: deps.source, host: deps.host, plan: deps.plan };
 }
 
 async function credentialsOf(

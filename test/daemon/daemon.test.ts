@@ -18,7 +18,7 @@ import { tempDir } from '../run/helpers.js';
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 
-async function setup() {
+async function setup(options: { monitor?: boolean } = {}) {
   const dir = await tempDir();
   const secretFile = join(dir, 'hook.secret');
   await writeFile(secretFile, 'first-secret\n');
@@ -37,7 +37,10 @@ async function setup() {
       loadConfig: async () => config,
       build: (c) => {
         builds.push(c);
-        return { engine: createEngine({ ...fakes.deps, config: c }), source: fakes.git };
+        const engine = createEngine({ ...fakes.deps, config: c });
+        return options.monitor === true
+          ? { engine, source: fakes.git, host: fakes.host, plan: fakes.deps.plan }
+          : { engine, source: fakes.git };
       },
       logger: silentLogger,
       signals: signals as unknown as NodeJS.Process,
@@ -60,7 +63,7 @@ async function push(port: number, secret: string): Promise<number> {
 
 describe('the daemon', () => {
   it('applies at start, applies a pushed commit on a webhook and writes status once per change', async () => {
-    const { git, host, start } = await setup();
+    const { git, host, start } = await setup({ monitor: true });
     const daemon = await start();
     await daemon.trigger('test');
     const afterStart = git.writes.length;

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Connects the health monitor (src/health) to the daemon between commits: it probes the jails of
+// the applied commit, restarts failing ones through restartJail and repairs drift through the
+// host driver. The daemon stops it during a run, so only one of them changes the host at a time.
+
+import { performance } from 'node:perf_hooks';
+
+import type { NodeConfig } from '../config/types.js';
+import { createHealthMonitor, type HealthMonitor, type HealthSummary } from '../health/monitor.js';
+import { readOutputTail } from '../health/output-tail.js';
+import { probe } from '../health/probes.js';
+import type { Logger } from '../log/logger.js';
+import type { PlanFn } from '../run/deps.js';
+import type { HostDriver } from '../run/ports.js';
+import type { JailReport, RunReport } from '../run/report.js';
+import { restartJail } from '../run/restart-jail.js';
+import type { AppliedState, StateStore } from '../run/state-store.js';
+
+/** The monitor plus `refresh`, which rereads the applied commit after a run. */
+export interface WiredMonitor {
+  monitor: HealthMonitor;
+  refresh(): Promise<void>;
+}
+
+/** Makes a health monitor over `host` for the commit recorded in `store`. */
+export function createWiredMonitor(options: {
+  config: NodeConfig;
+  host: HostDriver;
+  plan: PlanFn;
+  store: StateStore;
+  logger: Logger;
+  onStatus: (summary: HealthSummary) => void;
+}): WiredMonitor {
+  const { config, host, plan, store, logger } = options;
+  let applied: AppliedState | undefined;
+
+  const monitor = createHealthMonitor({
+    desired: () => (applied === undefined ? undefined : { topology: applied.topology, jails: applied.checks ?? {} }),
+    probe: (target, check) => probe(target, check, { exec: host.exec }),
+    observe: async () => (await host.observe()).topology,
+    restartJail: async (name) => {
+      if (applied === undefined) return;
+      const steps = await restartJail({ name, desired: applied.topology, host, plan });
+      logger.info({ jail: name, action: steps.join(' ') }, 'jail restarted');
+    },
+    applyStep: (step) => host.applyStep(step),
+    readOutputTail: (jail) => readOutputTail(jail.path),
+    onStatus: options.onStatus,
+    now: () => performance.now(),
+    timers: {
+      setTimeout: (run, ms) => setTimeout(run, ms),
+      clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    },
+    nodeSelfHeal: config.selfHeal,
+    logger,
+  });
+  return {
+    monitor,
+    refresh: async () => {
+      applied = await store.readApplied();
+    },
+  };
+}
+
+/** `report` with each jail's health (and a crash loop as a failed state) from `summary`. */
+export function withHealth(report: RunReport, summary: HealthSummary | undefined): RunReport {
+  if (summary === undefined) return report;
+  const byJail = new Map(summary.jails.map((j) => [j.jail, j]));
+  const jails = report.jails.map((jail): JailReport => {
+    const seen = byJail.get(jail.name);
+    if (seen === undefined) return jail;
+    const health = seen.status === 'unchecked' ? 'none' : seen.status === 'starting' ? 'unknown' : seen.status;
+    return { ...jail, health, ...(seen.crashLooping ? { state: 'failed' as const } : {}) };
+  });
+  return { ...report, jails };
+}
