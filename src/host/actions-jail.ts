@@ -22,8 +22,9 @@ import {
 import { patchJailRecord, readJailRecord, writeJailRecord } from './jail-record.js';
 import { listMounts, mountsBelow, unmount } from './mount.js';
 
-/** Where a jail's start command writes its output and its PID, inside the jail. */
+/** Where a jail's start command appends its output, inside the jail. */
 export const START_LOG = '/var/log/stockade.out';
+/** Where the start command's PID is kept inside the jail, for the liveness probe and stop. */
 export const START_PIDFILE = '/var/run/stockade.pid';
 
 /** PATH inside jails for commands Stockade runs; the daemon's own environment never leaks in. */

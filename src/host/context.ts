@@ -5,6 +5,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Runner } from './exec.js';
 
+/** Everything an adapter or action reaches the host through. */
 export interface HostContext {
   runner: Runner;
   /** Root dataset Stockade owns, e.g. tank/stockade. */

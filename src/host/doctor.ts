@@ -16,6 +16,7 @@ export interface CheckResult {
   fix: string[];
 }
 
+/** One prerequisite: how to probe it, read-only. */
 export interface DoctorCheck {
   id: string;
   title: string;

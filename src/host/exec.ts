@@ -19,6 +19,7 @@ export interface RunOptions {
   okExitCodes?: number[];
 }
 
+/** What a successful (or expected-exit) command printed. */
 export interface RunResult {
   stdout: string;
   stderr: string;

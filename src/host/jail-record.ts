@@ -8,6 +8,7 @@ import { jailDataset, type HostContext } from './context.js';
 import { decodeRecord, encodeRecord, MARK_JID, RECORD_CHUNKS, RECORD_JAIL } from './marks.js';
 import * as zfs from './zfs.js';
 
+/** What the jail's dataset says about it. */
 export interface JailRecord {
   spec?: JailNode;
   /** JID of the instance Stockade started last. */

@@ -17,13 +17,17 @@ export const NATIVE_PROPERTIES = [
   'readonly',
 ];
 
+/** Ownership mark: only a local value of `true` makes a dataset Stockade's. */
 export const MARK_MANAGED = 'stockade:managed';
+/** What the dataset is for (DatasetRole). */
 export const MARK_ROLE = 'stockade:role';
+/** A volume's reclaim policy. */
 export const MARK_RECLAIM = 'stockade:reclaim';
 /** The JID of the instance Stockade started, fencing teardown against newer instances. */
 export const MARK_JID = 'stockade:jid';
 /** Driver records: what tools cannot report back (jail spec, image definition). */
 export const RECORD_JAIL = 'stockade:jail';
+/** The image definition a built image dataset was made from. */
 export const RECORD_IMAGE = 'stockade:build';
 
 /** How many chunks a record may use; 8 x 8000 bytes is far above any sane spec. */
@@ -107,7 +111,9 @@ export function decodeRecord<T>(marks: Record<string, string>, base: string): T 
   }
 }
 
+/** Description prefix of a network's bridge or loopback. */
 export const NETIF_PREFIX = 'stockade:net:';
+/** Description prefix of a jail's epair ends. */
 export const EPAIR_PREFIX = 'stockade:jail:';
 
 /** True when an interface description is one of Stockade's marks. */

@@ -7,6 +7,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Anchors and tables Stockade loaded, with pf's printout right after each load. */
 export interface PfRecords {
   anchors: Record<string, { rules: string[]; printed: string[] }>;
   /** Keyed by `<anchor>:<table>`. */
