@@ -28,7 +28,9 @@ it('sets and prints a jail mask (SAMPLES: cpuset -l 0-1 -j 1 / -g -j 1)', () => 
 });
 
 it('rejects a malformed list (SAMPLES: Malformed list 0-x)', () => {
-  expect(host.run('cpuset', ['-l', '0-x', '-j', '1'])).toEqual(fail('cpuset: Malformed list 0-x\n'));
+  expect(host.run('cpuset', ['-l', '0-x', '-j', '1'])).toEqual(
+    fail('cpuset: Malformed list 0-x\n'),
+  );
 });
 
 it('reads the JID with atoi, so a name is jail 0 and fails (pitfall 15)', () => {

@@ -33,7 +33,9 @@ describe('cloning', () => {
   it('renames and prints the new name, also after create (SAMPLES: name, create name)', () => {
     host.run('ifconfig', ['epair', 'create']);
     expect(host.run('ifconfig', ['epair0a', 'name', 'sk0a_web'])).toEqual(ok('sk0a_web\n'));
-    expect(host.run('ifconfig', ['bridge', 'create', 'name', 'stockade0'])).toEqual(ok('stockade0\n'));
+    expect(host.run('ifconfig', ['bridge', 'create', 'name', 'stockade0'])).toEqual(
+      ok('stockade0\n'),
+    );
   });
 
   it('reuses the lowest free unit after a destroy', () => {

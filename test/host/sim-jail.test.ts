@@ -47,7 +47,13 @@ afterEach(() => {
 describe('create', () => {
   it('is silent with command-line params (SAMPLES: jail -c ... persist)', () => {
     expect(
-      host.run('jail', ['-c', 'name=web', `path=${root}`, 'host.hostname=web.example.org', 'persist']),
+      host.run('jail', [
+        '-c',
+        'name=web',
+        `path=${root}`,
+        'host.hostname=web.example.org',
+        'persist',
+      ]),
     ).toEqual(ok(''));
     expect(host.run('jls', ['-j', 'web', 'jid', 'name', 'host.hostname'])).toEqual(
       ok('1 web web.example.org\n'),
@@ -55,7 +61,9 @@ describe('create', () => {
   });
 
   it('prints the JID with -i (SAMPLES: jail -i -c)', () => {
-    expect(host.run('jail', ['-i', '-c', 'name=web', `path=${root}`, 'persist'])).toEqual(ok('1\n'));
+    expect(host.run('jail', ['-i', '-c', 'name=web', `path=${root}`, 'persist'])).toEqual(
+      ok('1\n'),
+    );
     expect(host.run('jail', ['-i', '-c', 'name=db', `path=${root}`, 'persist'])).toEqual(ok('2\n'));
   });
 
@@ -82,7 +90,9 @@ describe('create', () => {
     expect(
       host.run('jail', ['-c', 'name=web', `path=${root}`, 'persist', 'exec.timeout=ten']),
     ).toEqual(fail('jail: exec.timeout: non-integer value "ten"\n'));
-    expect(host.run('jls')).toEqual(ok('   JID  IP Address      Hostname                      Path\n'));
+    expect(host.run('jls')).toEqual(
+      ok('   JID  IP Address      Hostname                      Path\n'),
+    );
   });
 
   it('needs persist or a command', () => {
@@ -126,8 +136,14 @@ describe('create', () => {
 
   it('appends repeated list params and honours the no prefix', () => {
     host.run('jail', [
-      '-c', 'name=web', `path=${root}`, 'persist', 'ip4.addr=10.0.0.2', 'ip4.addr=10.0.0.3',
-      'allow.noraw_sockets', 'allow.mount',
+      '-c',
+      'name=web',
+      `path=${root}`,
+      'persist',
+      'ip4.addr=10.0.0.2',
+      'ip4.addr=10.0.0.3',
+      'allow.noraw_sockets',
+      'allow.mount',
     ]);
     expect(
       host.run('jls', ['-j', 'web', '-n', 'ip4.addr', 'allow.raw_sockets', 'allow.mount']),
@@ -150,7 +166,14 @@ describe('vnet.interface', () => {
     host.run('ifconfig', ['epair', 'create']);
     host.run('ifconfig', ['epair0b', 'description', 'stockade:web']);
     expect(
-      host.run('jail', ['-c', 'name=web', `path=${root}`, 'vnet', 'vnet.interface=epair0b', 'persist']),
+      host.run('jail', [
+        '-c',
+        'name=web',
+        `path=${root}`,
+        'vnet',
+        'vnet.interface=epair0b',
+        'persist',
+      ]),
     ).toEqual(ok(''));
     expect(host.run('ifconfig', ['-l']).stdout).toBe('em0 lo0 epair0a\n');
     expect(host.run('jexec', ['web', 'ifconfig', '-l'])).toEqual(ok('epair0b\n'));
@@ -161,9 +184,18 @@ describe('vnet.interface', () => {
 
   it('fails the create when the interface does not exist', () => {
     expect(
-      host.run('jail', ['-c', 'name=web', `path=${root}`, 'vnet', 'vnet.interface=epair9b', 'persist']),
+      host.run('jail', [
+        '-c',
+        'name=web',
+        `path=${root}`,
+        'vnet',
+        'vnet.interface=epair9b',
+        'persist',
+      ]),
     ).toEqual(
-      fail('ifconfig: interface epair9b does not exist\njail: /sbin/ifconfig epair9b vnet 1: failed\n'),
+      fail(
+        'ifconfig: interface epair9b does not exist\njail: /sbin/ifconfig epair9b vnet 1: failed\n',
+      ),
     );
     expect(host.run('jls', ['-j', 'web'])).toEqual(fail('jls: jail "web" not found\n'));
   });
@@ -194,8 +226,13 @@ describe.skipIf(!IS_ROOT)('real processes', () => {
     const log = join(root, 'tmp', 'console.log');
     expect(
       host.run('jail', [
-        '-c', 'name=web', `path=${root}`, `exec.consolelog=${log}`,
-        'command=/bin/sh', '-c', 'echo hello from $(pwd) $STOCKADE_SIM_JID',
+        '-c',
+        'name=web',
+        `path=${root}`,
+        `exec.consolelog=${log}`,
+        'command=/bin/sh',
+        '-c',
+        'echo hello from $(pwd) $STOCKADE_SIM_JID',
       ]),
     ).toEqual(ok(''));
     expect(readFileSync(log, 'utf8')).toBe('hello from / 1\n');
@@ -215,8 +252,13 @@ describe.skipIf(!IS_ROOT)('real processes', () => {
   it('uses /bin/sh -c only when a metacharacter is present', () => {
     const log = join(root, 'tmp', 'console.log');
     host.run('jail', [
-      '-c', 'name=web', `path=${root}`, 'persist', `exec.consolelog=${log}`,
-      'exec.start=/bin/echo a;/bin/echo b', 'exec.start=/bin/echo plain   words',
+      '-c',
+      'name=web',
+      `path=${root}`,
+      'persist',
+      `exec.consolelog=${log}`,
+      'exec.start=/bin/echo a;/bin/echo b',
+      'exec.start=/bin/echo plain   words',
     ]);
     expect(readFileSync(log, 'utf8')).toBe('a\nb\nplain words\n');
   });
@@ -225,15 +267,23 @@ describe.skipIf(!IS_ROOT)('real processes', () => {
     writeFileSync(join(root, 'tmp', 'marker'), '');
     expect(
       host.run('jail', [
-        '-c', 'name=web', `path=${root}`, 'persist', 'stop.timeout=5',
+        '-c',
+        'name=web',
+        `path=${root}`,
+        'persist',
+        'stop.timeout=5',
         'exec.start=/bin/sleep 300 &',
       ]),
     ).toEqual(ok(''));
-    expect(host.run('jexec', ['web', '/bin/sh', '-c', 'sleep 301 </tmp/marker >/tmp/out 2>&1 &'])).toEqual(ok(''));
+    expect(
+      host.run('jexec', ['web', '/bin/sh', '-c', 'sleep 301 </tmp/marker >/tmp/out 2>&1 &']),
+    ).toEqual(ok(''));
     expect(waitFor(() => findJailPidsIn(host.stateDir).length === 2)).toBe(true);
     expect(host.run('jail', ['-r', 'web'])).toEqual(ok(''));
     expect(findJailPidsIn(host.stateDir)).toEqual([]);
-    expect(host.run('jls')).toEqual(ok('   JID  IP Address      Hostname                      Path\n'));
+    expect(host.run('jls')).toEqual(
+      ok('   JID  IP Address      Hostname                      Path\n'),
+    );
   });
 
   it('keeps a jail without persist while a process lives, drops it when the last one dies', () => {
@@ -263,7 +313,9 @@ describe('jail.conf files', () => {
     expect(host.run('jail', ['-f', conf, '-m', 'web'])).toEqual(ok('web: updated\n'));
     expect(host.run('jail', ['-f', conf, '-r', 'web'])).toEqual(ok('web: removed\n'));
     expect(host.run('jail', ['-q', '-f', conf, '-c', 'web'])).toEqual(ok(''));
-    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(fail('jail: "web" already exists\n'));
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(
+      fail('jail: "web" already exists\n'),
+    );
   });
 
   it('expands variables and applies wildcard defaults before the block', () => {
@@ -284,37 +336,47 @@ describe('jail.conf files', () => {
     expect(host.run('jail', ['-f', writeConf('web {\n path = "/x;\n}\n'), '-c', 'web'])).toEqual(
       fail(`jail: ${root}/tmp/web.conf line 2: unterminated string\n`),
     );
-    expect(host.run('jail', ['-f', writeConf('web { path = "jails/web"; persist; }\n'), '-c', 'web'])).toEqual(
-      fail('jail: web: path jails/web: not an absolute pathname\n'),
-    );
-    expect(host.run('jail', ['-f', writeConf('web { path = "/"; persist = yes; }\n'), '-c', 'web'])).toEqual(
-      fail('jail: web: persist: unknown boolean value "yes"\n'),
-    );
-    expect(host.run('jail', ['-f', writeConf('web { path = "/"; host.hostname = "$nope"; persist; }\n'), '-c', 'web'])).toEqual(
-      fail('jail: web: host.hostname: variable "nope" not found\n'),
-    );
+    expect(
+      host.run('jail', ['-f', writeConf('web { path = "jails/web"; persist; }\n'), '-c', 'web']),
+    ).toEqual(fail('jail: web: path jails/web: not an absolute pathname\n'));
+    expect(
+      host.run('jail', ['-f', writeConf('web { path = "/"; persist = yes; }\n'), '-c', 'web']),
+    ).toEqual(fail('jail: web: persist: unknown boolean value "yes"\n'));
+    expect(
+      host.run('jail', [
+        '-f',
+        writeConf('web { path = "/"; host.hostname = "$nope"; persist; }\n'),
+        '-c',
+        'web',
+      ]),
+    ).toEqual(fail('jail: web: host.hostname: variable "nope" not found\n'));
     expect(host.run('jail', ['-f', join(root, 'nope.conf'), '-c', 'web'])).toEqual(
       fail(`jail: ${root}/nope.conf: No such file or directory\n`),
     );
   });
 
-  it.skipIf(!IS_ROOT)('runs exec.start/exec.stop in the jail and mounts nullfs lines (bug B1)', () => {
-    mkdirSync(join(root, 'data'));
-    mkdirSync(join(root, 'tmp', 'src'));
-    writeFileSync(join(root, 'tmp', 'src', 'f'), 'shared\n');
-    const log = join(root, 'tmp', 'console.log');
-    const conf = writeConf(
-      `web {\n path = "${root}";\n exec.start = "/bin/echo started $name";\n` +
-        ` exec.stop = "/bin/echo stopping";\n exec.consolelog = "${log}";\n` +
-        ` mount += "${root}/tmp/src ${root}/data nullfs ro 0 0";\n persist;\n}\n`,
-    );
-    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(ok('web: created\n'));
-    expect(readFileSync(join(root, 'data', 'f'), 'utf8')).toBe('shared\n');
-    expect(host.run('mount', ['-p'])).toEqual(ok(`${root}/tmp/src\t${root}/data\tnullfs\tro\t0 0\n`));
-    expect(host.run('jail', ['-f', conf, '-r', 'web'])).toEqual(ok('web: removed\n'));
-    expect(readFileSync(log, 'utf8')).toBe('started web\nstopping\n');
-    expect(host.run('mount', ['-p'])).toEqual(ok(''));
-  });
+  it.skipIf(!IS_ROOT)(
+    'runs exec.start/exec.stop in the jail and mounts nullfs lines (bug B1)',
+    () => {
+      mkdirSync(join(root, 'data'));
+      mkdirSync(join(root, 'tmp', 'src'));
+      writeFileSync(join(root, 'tmp', 'src', 'f'), 'shared\n');
+      const log = join(root, 'tmp', 'console.log');
+      const conf = writeConf(
+        `web {\n path = "${root}";\n exec.start = "/bin/echo started $name";\n` +
+          ` exec.stop = "/bin/echo stopping";\n exec.consolelog = "${log}";\n` +
+          ` mount += "${root}/tmp/src ${root}/data nullfs ro 0 0";\n persist;\n}\n`,
+      );
+      expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(ok('web: created\n'));
+      expect(readFileSync(join(root, 'data', 'f'), 'utf8')).toBe('shared\n');
+      expect(host.run('mount', ['-p'])).toEqual(
+        ok(`${root}/tmp/src\t${root}/data\tnullfs\tro\t0 0\n`),
+      );
+      expect(host.run('jail', ['-f', conf, '-r', 'web'])).toEqual(ok('web: removed\n'));
+      expect(readFileSync(log, 'utf8')).toBe('started web\nstopping\n');
+      expect(host.run('mount', ['-p'])).toEqual(ok(''));
+    },
+  );
 
   it('answers ifconfig in exec.* from the simulated stacks, never the Linux network', () => {
     host.run('ifconfig', ['epair', 'create']);

@@ -54,7 +54,11 @@ describe.skipIf(!IS_ROOT)('real processes', () => {
   });
 
   it("returns the command's exit status (SAMPLES: jexec web /bin/sh -c 'exit 3')", () => {
-    expect(host.run('jexec', ['web', '/bin/sh', '-c', 'exit 3'])).toEqual({ stdout: '', stderr: '', code: 3 });
+    expect(host.run('jexec', ['web', '/bin/sh', '-c', 'exit 3'])).toEqual({
+      stdout: '',
+      stderr: '',
+      code: 3,
+    });
   });
 
   it('reports a missing program (SAMPLES: execvp: /no/such)', () => {
@@ -64,12 +68,22 @@ describe.skipIf(!IS_ROOT)('real processes', () => {
   });
 
   it('runs chrooted with the jail marker, a clean environment with -l', () => {
-    expect(host.run('jexec', ['web', '/bin/sh', '-c', 'echo $(pwd) $STOCKADE_SIM_JID; ls /bin/busybox'])).toEqual(
-      ok('/ 1\n/bin/busybox\n'),
-    );
-    const env = host.run('jexec', ['-l', 'web', 'env']).stdout.split('\n').filter((l) => l !== '').sort();
+    expect(
+      host.run('jexec', ['web', '/bin/sh', '-c', 'echo $(pwd) $STOCKADE_SIM_JID; ls /bin/busybox']),
+    ).toEqual(ok('/ 1\n/bin/busybox\n'));
+    const env = host
+      .run('jexec', ['-l', 'web', 'env'])
+      .stdout.split('\n')
+      .filter((l) => l !== '')
+      .sort();
     expect(env.map((l) => l.split('=')[0])).toEqual([
-      'HOME', 'PATH', 'SHELL', 'STOCKADE_SIM_HOST', 'STOCKADE_SIM_JID', 'TERM', 'USER',
+      'HOME',
+      'PATH',
+      'SHELL',
+      'STOCKADE_SIM_HOST',
+      'STOCKADE_SIM_JID',
+      'TERM',
+      'USER',
     ]);
     expect(env).toContain('PATH=/bin:/usr/bin');
   });
@@ -88,12 +102,21 @@ describe('the simulated stack of a vnet jail', () => {
     host.run('ifconfig', ['bridge0', 'inet', '10.77.0.1/24', 'up']);
     host.run('ifconfig', ['bridge0', 'addm', 'epair0a', 'up']);
     expect(
-      host.run('jail', ['-c', 'name=web', `path=${root}`, 'vnet', 'vnet.interface=epair0b', 'persist']),
+      host.run('jail', [
+        '-c',
+        'name=web',
+        `path=${root}`,
+        'vnet',
+        'vnet.interface=epair0b',
+        'persist',
+      ]),
     ).toEqual(ok(''));
   });
 
   it('configures the jail end and a default route (REFERENCE 12.1)', () => {
-    expect(host.run('jexec', ['web', 'ifconfig', 'epair0b', 'inet', '10.77.0.2/24', 'up'])).toEqual(ok(''));
+    expect(host.run('jexec', ['web', 'ifconfig', 'epair0b', 'inet', '10.77.0.2/24', 'up'])).toEqual(
+      ok(''),
+    );
     expect(host.run('jexec', ['web', '/sbin/route', 'add', 'default', '10.77.0.1'])).toEqual(
       ok('add net default: gateway 10.77.0.1\n'),
     );

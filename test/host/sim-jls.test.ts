@@ -33,16 +33,25 @@ afterEach(() => {
 function createSampleJails(): void {
   expect(
     host.run('jail', [
-      '-c', 'name=web', `path=${web}`, 'host.hostname=web.example.org', 'persist',
-      'ip4.addr=10.0.0.2,10.0.0.3', 'ip6.addr=fd00::2',
+      '-c',
+      'name=web',
+      `path=${web}`,
+      'host.hostname=web.example.org',
+      'persist',
+      'ip4.addr=10.0.0.2,10.0.0.3',
+      'ip6.addr=fd00::2',
     ]).code,
   ).toBe(0);
-  expect(host.run('jail', ['-c', 'name=db', `path=${db}`, 'host.hostname=db', 'persist']).code).toBe(0);
+  expect(
+    host.run('jail', ['-c', 'name=db', `path=${db}`, 'host.hostname=db', 'persist']).code,
+  ).toBe(0);
 }
 
 describe('text output', () => {
   it('prints the header alone with no jails', () => {
-    expect(host.run('jls')).toEqual(ok('   JID  IP Address      Hostname                      Path\n'));
+    expect(host.run('jls')).toEqual(
+      ok('   JID  IP Address      Hostname                      Path\n'),
+    );
   });
 
   it('prints the default table (SAMPLES: jls default)', () => {
@@ -119,7 +128,9 @@ describe('text output', () => {
     const names = line.split(' ').map((kv) => kv.split('=')[0] ?? '');
     expect(names.slice(0, 4)).toEqual(['devfs_ruleset', 'nodying', 'enforce_statfs', 'host']);
     expect(line).toContain(' jid=2 ');
-    expect(line).toContain(' vnet=inherit allow.chflags'.replace('allow.chflags', 'allow.nochflags'));
+    expect(line).toContain(
+      ' vnet=inherit allow.chflags'.replace('allow.chflags', 'allow.nochflags'),
+    );
     expect(line).toContain(' host.domainname="" ');
     const firstDotted = names.findIndex((n) => n.includes('.'));
     expect(names.slice(firstDotted).every((n) => n.includes('.'))).toBe(true);
@@ -172,8 +183,17 @@ describe('--libxo json', () => {
     createSampleJails();
     expect(
       host.run('jls', [
-        '--libxo', 'json', '-j', 'web', '-n', 'jid', 'name', 'host.hostname', 'persist',
-        'allow.raw_sockets', 'ip4.addr',
+        '--libxo',
+        'json',
+        '-j',
+        'web',
+        '-n',
+        'jid',
+        'name',
+        'host.hostname',
+        'persist',
+        'allow.raw_sockets',
+        'ip4.addr',
       ]),
     ).toEqual(
       ok(

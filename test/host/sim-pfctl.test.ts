@@ -23,10 +23,15 @@ const load = (anchor: string, text: string) =>
 describe('anchor loads', () => {
   it('loads from stdin and prints the normalised rule (SAMPLES: pfctl -a stockade/web -f -)', () => {
     expect(
-      load('stockade/web', 'pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port 80\n'),
+      load(
+        'stockade/web',
+        'pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port 80\n',
+      ),
     ).toEqual(ok(''));
     expect(host.run('pfctl', ['-a', 'stockade/web', '-s', 'rules'])).toEqual(
-      ok('pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port = http flags S/SA keep state\n'),
+      ok(
+        'pass in quick on epair0a inet proto tcp from any to 10.77.0.2 port = http flags S/SA keep state\n',
+      ),
     );
   });
 
@@ -71,7 +76,9 @@ describe('anchor loads', () => {
       ),
     );
     expect(host.run('pfctl', ['-a', 'stockade/web', '-sn'])).toEqual(
-      ok('rdr on em0 inet proto tcp from any to (em0) port = http-alt -> { 10.77.0.2, 10.77.0.3 } round-robin\n'),
+      ok(
+        'rdr on em0 inet proto tcp from any to (em0) port = http-alt -> { 10.77.0.2, 10.77.0.3 } round-robin\n',
+      ),
     );
     expect(host.run('pfctl', ['-a', 'stockade/web', '-s', 'Tables'])).toEqual(ok('web_backends\n'));
   });
@@ -153,7 +160,9 @@ describe('flush, enable, anchors', () => {
     expect(host.run('pfctl', ['-v', '-s', 'Anchors'])).toEqual(
       ok('  stockade\n  stockade/db\n  stockade/web\n'),
     );
-    expect(host.run('pfctl', ['-a', 'nosuch', '-sA'])).toEqual(fail("Anchor 'nosuch' not found.\n"));
+    expect(host.run('pfctl', ['-a', 'nosuch', '-sA'])).toEqual(
+      fail("Anchor 'nosuch' not found.\n"),
+    );
   });
 
   it("refuses to modify anchors beginning with '_'", () => {
@@ -188,12 +197,12 @@ describe('flush, enable, anchors', () => {
 
 describe('tables', () => {
   it('prints the count messages (SAMPLES: -T replace/show/add)', () => {
-    expect(host.run('pfctl', ['-t', 'web_backends', '-T', 'replace', '10.77.0.2', '10.77.0.3'])).toEqual(
-      ok('', '1 table created.\n2 addresses added.\n'),
-    );
-    expect(host.run('pfctl', ['-t', 'web_backends', '-T', 'replace', '10.77.0.2', '10.77.0.3'])).toEqual(
-      ok('', 'no changes.\n'),
-    );
+    expect(
+      host.run('pfctl', ['-t', 'web_backends', '-T', 'replace', '10.77.0.2', '10.77.0.3']),
+    ).toEqual(ok('', '1 table created.\n2 addresses added.\n'));
+    expect(
+      host.run('pfctl', ['-t', 'web_backends', '-T', 'replace', '10.77.0.2', '10.77.0.3']),
+    ).toEqual(ok('', 'no changes.\n'));
     expect(host.run('pfctl', ['-t', 'web_backends', '-T', 'show'])).toEqual(
       ok('   10.77.0.2\n   10.77.0.3\n'),
     );
@@ -216,7 +225,11 @@ describe('tables', () => {
 
   it('keeps tables per anchor', () => {
     host.run('pfctl', ['-a', 'stockade/web', '-t', 't', '-T', 'add', '10.0.0.1']);
-    expect(host.run('pfctl', ['-a', 'stockade/web', '-t', 't', '-T', 'show'])).toEqual(ok('   10.0.0.1\n'));
-    expect(host.run('pfctl', ['-t', 't', '-T', 'show'])).toEqual(fail('pfctl: Table does not exist.\n'));
+    expect(host.run('pfctl', ['-a', 'stockade/web', '-t', 't', '-T', 'show'])).toEqual(
+      ok('   10.0.0.1\n'),
+    );
+    expect(host.run('pfctl', ['-t', 't', '-T', 'show'])).toEqual(
+      fail('pfctl: Table does not exist.\n'),
+    );
   });
 });

@@ -18,7 +18,12 @@ afterEach(() => host.cleanup());
 describe('rules', () => {
   it('adds rules and lists amounts in bytes and humanized (SAMPLES: rctl / rctl -h)', () => {
     expect(
-      host.run('rctl', ['-a', 'jail:web:memoryuse:deny=512M', 'jail:web:maxproc:deny=200', 'jail:web:pcpu:deny=50']),
+      host.run('rctl', [
+        '-a',
+        'jail:web:memoryuse:deny=512M',
+        'jail:web:maxproc:deny=200',
+        'jail:web:pcpu:deny=50',
+      ]),
     ).toEqual(ok(''));
     expect(host.run('rctl')).toEqual(
       ok('jail:web:memoryuse:deny=536870912\njail:web:maxproc:deny=200\njail:web:pcpu:deny=50\n'),
@@ -43,7 +48,12 @@ describe('rules', () => {
   });
 
   it('orders process, loginclass, user, then jail rules', () => {
-    host.run('rctl', ['-a', 'jail:web:maxproc:deny=10', 'user:root:maxproc:deny=20', 'process:1:nthr:log=5']);
+    host.run('rctl', [
+      '-a',
+      'jail:web:maxproc:deny=10',
+      'user:root:maxproc:deny=20',
+      'process:1:nthr:log=5',
+    ]);
     expect(host.run('rctl')).toEqual(
       ok('process:1:nthr:log=5\nuser:root:maxproc:deny=20\njail:web:maxproc:deny=10\n'),
     );
@@ -71,7 +81,12 @@ describe('rules', () => {
   });
 
   it('exits with the number of failed arguments', () => {
-    const res = host.run('rctl', ['-a', 'jail:web:bogus:deny=1', 'jail:web:maxproc:deny=5', 'jail:web:x:deny=1']);
+    const res = host.run('rctl', [
+      '-a',
+      'jail:web:bogus:deny=1',
+      'jail:web:maxproc:deny=5',
+      'jail:web:x:deny=1',
+    ]);
     expect(res.code).toBe(2);
     expect(host.run('rctl')).toEqual(ok('jail:web:maxproc:deny=5\n'));
   });
@@ -97,17 +112,44 @@ describe('usage and RACCT', () => {
     host.run('jail', ['-c', 'name=web', 'path=/', 'persist']);
     const res = host.run('rctl', ['-u', 'jail:web']);
     expect(res.code).toBe(0);
-    expect(res.stdout.split('\n').slice(0, -1).map((l) => l.split('=')[0])).toEqual([
-      'cputime', 'datasize', 'stacksize', 'coredumpsize', 'memoryuse', 'memorylocked', 'maxproc',
-      'openfiles', 'vmemoryuse', 'pseudoterminals', 'swapuse', 'nthr', 'msgqqueued', 'msgqsize',
-      'nmsgq', 'nsem', 'nsemop', 'nshm', 'shmsize', 'wallclock', 'pcpu', 'readbps', 'writebps',
-      'readiops', 'writeiops',
+    expect(
+      res.stdout
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => l.split('=')[0]),
+    ).toEqual([
+      'cputime',
+      'datasize',
+      'stacksize',
+      'coredumpsize',
+      'memoryuse',
+      'memorylocked',
+      'maxproc',
+      'openfiles',
+      'vmemoryuse',
+      'pseudoterminals',
+      'swapuse',
+      'nthr',
+      'msgqqueued',
+      'msgqsize',
+      'nmsgq',
+      'nsem',
+      'nsemop',
+      'nshm',
+      'shmsize',
+      'wallclock',
+      'pcpu',
+      'readbps',
+      'writebps',
+      'readiops',
+      'writeiops',
     ]);
   });
 
   it('refuses everything when RACCT is disabled (SAMPLES; bug B22)', () => {
     const env = { STOCKADE_SIM_RACCT: '0' };
-    const msg = 'rctl: RACCT/RCTL present, but disabled; enable using kern.racct.enable=1 tunable\n';
+    const msg =
+      'rctl: RACCT/RCTL present, but disabled; enable using kern.racct.enable=1 tunable\n';
     expect(host.run('rctl', [], { env })).toEqual(fail(msg));
     expect(host.run('rctl', ['-a', 'jail:web:maxproc:deny=5'], { env })).toEqual(fail(msg));
     expect(host.run('sysctl', ['-n', 'kern.racct.enable'], { env })).toEqual(ok('0\n'));

@@ -50,7 +50,9 @@ it('gives concurrent jail creates distinct JIDs', async () => {
   const env = { ...process.env, STOCKADE_SIM_STATE: host.stateDir };
   await Promise.all(
     Array.from({ length: 6 }, (_, i) =>
-      run(process.execPath, [simulatorPath('jail'), '-c', `name=j${i}x`, 'path=/', 'persist'], { env }),
+      run(process.execPath, [simulatorPath('jail'), '-c', `name=j${i}x`, 'path=/', 'persist'], {
+        env,
+      }),
     ),
   );
   const jids = host.run('jls', ['jid']).stdout.trim().split('\n').map(Number).sort();

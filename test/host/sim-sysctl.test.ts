@@ -23,13 +23,17 @@ describe('sysctl', () => {
   });
 
   it('reports unknown oids', () => {
-    expect(host.run('sysctl', ['kern.nosuch'])).toEqual(fail("sysctl: unknown oid 'kern.nosuch'\n"));
+    expect(host.run('sysctl', ['kern.nosuch'])).toEqual(
+      fail("sysctl: unknown oid 'kern.nosuch'\n"),
+    );
     expect(host.run('sysctl', ['-q', 'kern.nosuch'])).toEqual(fail(''));
   });
 
   it('refuses to set a loader tunable and sets a writable oid', () => {
     expect(host.run('sysctl', ['kern.racct.enable=1'])).toEqual(
-      fail("sysctl: oid 'kern.racct.enable' is a read only tunable\nsysctl: Tunable values are set in /boot/loader.conf\n"),
+      fail(
+        "sysctl: oid 'kern.racct.enable' is a read only tunable\nsysctl: Tunable values are set in /boot/loader.conf\n",
+      ),
     );
     expect(host.run('sysctl', ['net.inet.ip.forwarding=1'])).toEqual(
       ok('net.inet.ip.forwarding: 0 -> 1\n'),

@@ -7,7 +7,16 @@ import { fileURLToPath } from 'node:url';
 
 /** Every tool the simulator stands in for, by its FreeBSD command name. */
 export const SIMULATED_TOOLS = [
-  'jail', 'jls', 'jexec', 'ifconfig', 'pfctl', 'rctl', 'cpuset', 'mount', 'umount', 'sysctl',
+  'jail',
+  'jls',
+  'jexec',
+  'ifconfig',
+  'pfctl',
+  'rctl',
+  'cpuset',
+  'mount',
+  'umount',
+  'sysctl',
   'kldstat',
 ] as const;
 

@@ -15,7 +15,11 @@ export function findJailPidsIn(stateDir: string): number[] {
       const vars = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
       const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (vars.includes(`${HOST_MARKER}=${stateDir}`) && vars.some((v) => v.startsWith(`${JID_MARKER}=`)) && state !== 'Z') {
+      if (
+        vars.includes(`${HOST_MARKER}=${stateDir}`) &&
+        vars.some((v) => v.startsWith(`${JID_MARKER}=`)) &&
+        state !== 'Z'
+      ) {
         pids.push(Number(entry));
       }
     } catch {

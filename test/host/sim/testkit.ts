@@ -51,7 +51,11 @@ export function ensureSimulatorsBuilt(): void {
 /** A private simulated host: its state folder and a runner bound to it. */
 export interface SimHost {
   stateDir: string;
-  run(tool: SimulatedTool, args?: string[], opts?: { input?: string; env?: Record<string, string> }): ToolResult;
+  run(
+    tool: SimulatedTool,
+    args?: string[],
+    opts?: { input?: string; env?: Record<string, string> },
+  ): ToolResult;
   cleanup(): void;
 }
 

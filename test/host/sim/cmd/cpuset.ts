@@ -94,7 +94,8 @@ function parseList(text: string, ncpu: number): number[] {
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (hi < lo) throw new Error(`Malformed list ${text}`);
-    if (hi >= CPU_SETSIZE) throw new Error(`List entry ${hi} exceeds maximum of ${CPU_SETSIZE - 1}`);
+    if (hi >= CPU_SETSIZE)
+      throw new Error(`List entry ${hi} exceeds maximum of ${CPU_SETSIZE - 1}`);
     for (let c = lo; c <= hi; c += 1) set.add(c);
   }
   return [...set].sort((a, b) => a - b);

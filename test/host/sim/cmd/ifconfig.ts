@@ -12,10 +12,23 @@ const IFNAMSIZ = 16;
 const CLONERS = ['bridge', 'epair', 'lo'];
 
 const FLAG_NAMES: [number, string][] = [
-  [0x1, 'UP'], [0x2, 'BROADCAST'], [0x4, 'DEBUG'], [0x8, 'LOOPBACK'], [0x10, 'POINTOPOINT'],
-  [0x20, 'NEEDSEPOCH'], [0x40, 'RUNNING'], [0x80, 'NOARP'], [0x100, 'PROMISC'],
-  [0x200, 'ALLMULTI'], [0x400, 'OACTIVE'], [0x800, 'SIMPLEX'], [0x1000, 'LINK0'],
-  [0x2000, 'LINK1'], [0x4000, 'LINK2'], [0x8000, 'MULTICAST'], [0x1000000, 'LOWER_UP'],
+  [0x1, 'UP'],
+  [0x2, 'BROADCAST'],
+  [0x4, 'DEBUG'],
+  [0x8, 'LOOPBACK'],
+  [0x10, 'POINTOPOINT'],
+  [0x20, 'NEEDSEPOCH'],
+  [0x40, 'RUNNING'],
+  [0x80, 'NOARP'],
+  [0x100, 'PROMISC'],
+  [0x200, 'ALLMULTI'],
+  [0x400, 'OACTIVE'],
+  [0x800, 'SIMPLEX'],
+  [0x1000, 'LINK0'],
+  [0x2000, 'LINK1'],
+  [0x4000, 'LINK2'],
+  [0x8000, 'MULTICAST'],
+  [0x1000000, 'LOWER_UP'],
 ];
 
 /** A failure that ends the command: the whole stderr line and the exit status. */
@@ -101,7 +114,11 @@ function ifconfig(state: SimState, argv: string[], io: Io, vnet: number): number
     state.ifaces.filter((i) => i.vnet === vnet).sort((a, b) => a.index - b.index);
   const first = argv[0];
   if (first === undefined || first === '-a') {
-    io.out(local().map((i) => formatIface(state, i)).join(''));
+    io.out(
+      local()
+        .map((i) => formatIface(state, i))
+        .join(''),
+    );
     return 0;
   }
   if (first === '-l') {
@@ -124,7 +141,9 @@ function ifconfig(state: SimState, argv: string[], io: Io, vnet: number): number
     return 0;
   }
   if (first.startsWith('-')) {
-    io.err('usage: ifconfig [-j jail] [-f type:format] [-L] [-C] [-g groupname] interface address_family\n');
+    io.err(
+      'usage: ifconfig [-j jail] [-f type:format] [-L] [-C] [-g groupname] interface address_family\n',
+    );
     return 1;
   }
   const requested = first;
@@ -137,7 +156,6 @@ function ifconfig(state: SimState, argv: string[], io: Io, vnet: number): number
     printName = ifc.name !== requested;
     created = true;
     rest = rest.slice(1);
-
   } else if (rest[0] === '-vnet') {
     // The interface lives in the jail, so it is looked up there, not in the caller's vnet.
     const key = rest[1];
@@ -323,7 +341,7 @@ function applyCommands(
   if (addr !== null && af !== null) {
     changeAddress(state, ifc, af, addr, netmask, alias, remove, vnet);
   } else if (remove) {
-    throw new IfError('ioctl (SIOCDIFADDR): Can\'t assign requested address');
+    throw new IfError("ioctl (SIOCDIFADDR): Can't assign requested address");
   }
   void io;
   return 'ok';
@@ -450,7 +468,9 @@ function addMember(state: SimState, br: SimIface, name: string, vnet: number): v
     throw new IfError(`BRDGADD ${name}: File exists`);
   }
   if (m.memberOf !== null || m.kind === 'bridge' || m.kind === 'loopback') {
-    throw new IfError(`BRDGADD ${name}: ${m.memberOf !== null ? 'Device busy' : 'Invalid argument'}`);
+    throw new IfError(
+      `BRDGADD ${name}: ${m.memberOf !== null ? 'Device busy' : 'Invalid argument'}`,
+    );
   }
   m.memberOf = br.name;
   m.mtu = br.members.length === 0 ? m.mtu : br.mtu;
@@ -513,10 +533,15 @@ function changeAddress(
 ): void {
   const [addrText = '', prefixText] = spec.split('/');
   if (af === 'inet') {
-    if (!isIPv4(addrText) || (prefixText !== undefined && !/^\d+$/.test(prefixText)) || Number(prefixText) > 32) {
+    if (
+      !isIPv4(addrText) ||
+      (prefixText !== undefined && !/^\d+$/.test(prefixText)) ||
+      Number(prefixText) > 32
+    ) {
       throw new IfError(`${spec}: bad value`);
     }
-    const prefix = prefixText !== undefined ? Number(prefixText) : (netmask ?? classfulPrefix(addrText));
+    const prefix =
+      prefixText !== undefined ? Number(prefixText) : (netmask ?? classfulPrefix(addrText));
     if (remove) {
       const before = ifc.inet.length;
       ifc.inet = ifc.inet.filter((x) => x.addr !== addrText);
@@ -525,7 +550,11 @@ function changeAddress(
       }
       return;
     }
-    if (state.ifaces.some((i) => i !== ifc && i.vnet === vnet && i.inet.some((x) => x.addr === addrText))) {
+    if (
+      state.ifaces.some(
+        (i) => i !== ifc && i.vnet === vnet && i.inet.some((x) => x.addr === addrText),
+      )
+    ) {
       throw new IfError('ioctl (SIOCAIFADDR): File exists');
     }
     const existing = ifc.inet.find((x) => x.addr === addrText);
@@ -539,7 +568,10 @@ function changeAddress(
     ifc.up = true;
     return;
   }
-  if (!isIPv6(addrText) || (prefixText !== undefined && (!/^\d+$/.test(prefixText) || Number(prefixText) > 128))) {
+  if (
+    !isIPv6(addrText) ||
+    (prefixText !== undefined && (!/^\d+$/.test(prefixText) || Number(prefixText) > 128))
+  ) {
     throw new IfError(`${spec}: bad value`);
   }
   const prefix = prefixText !== undefined ? Number(prefixText) : (netmask ?? 64);
@@ -627,7 +659,9 @@ function ifaceFlags(ifc: SimIface): number {
 }
 
 function flagNames(flags: number): string {
-  return FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n).join(',');
+  return FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0)
+    .map(([, n]) => n)
+    .join(',');
 }
 
 function optionsOf(ifc: SimIface): string {
@@ -640,7 +674,9 @@ function optionsOf(ifc: SimIface): string {
 function nd6Of(ifc: SimIface): string {
   if (ifc.kind === 'loopback') return '21<PERFORMNUD,AUTO_LINKLOCAL>';
   if (ifc.kind === 'bridge') return ifc.nd6Disabled ? '9<PERFORMNUD,IFDISABLED>' : '1<PERFORMNUD>';
-  return ifc.nd6Disabled ? '29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>' : '21<PERFORMNUD,AUTO_LINKLOCAL>';
+  return ifc.nd6Disabled
+    ? '29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>'
+    : '21<PERFORMNUD,AUTO_LINKLOCAL>';
 }
 
 /** Whether a string is a dotted-quad IPv4 address. */
@@ -668,7 +704,7 @@ function intToIp(n: number): string {
 }
 
 function maskInt(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff - (2 ** (32 - prefix) - 1));
+  return prefix === 0 ? 0 : 0xffffffff - (2 ** (32 - prefix) - 1);
 }
 
 function maskHex(prefix: number): string {
@@ -677,7 +713,7 @@ function maskHex(prefix: number): string {
 
 function broadcastOf(addr: string, prefix: number): string {
   const host = 2 ** (32 - prefix) - 1;
-  return intToIp((ipToInt(addr) - (ipToInt(addr) % (host + 1))) + host);
+  return intToIp(ipToInt(addr) - (ipToInt(addr) % (host + 1)) + host);
 }
 
 function sameNet(a: string, b: string, prefix: number): boolean {

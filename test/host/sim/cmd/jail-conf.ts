@@ -169,7 +169,13 @@ interface Tok {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
 };
 
 function lex(text: string, file: string): Tok[] {
@@ -222,13 +228,20 @@ function lex(text: string, file: string): Tok[] {
     const start = i;
     while (i < text.length) {
       const ch = text[i] as string;
-      if (/\s/.test(ch) || '{};,=#'.includes(ch) || text.startsWith('+=', i) ||
-        text.startsWith('//', i) || text.startsWith('/*', i)) break;
+      if (
+        /\s/.test(ch) ||
+        '{};,=#'.includes(ch) ||
+        text.startsWith('+=', i) ||
+        text.startsWith('//', i) ||
+        text.startsWith('/*', i)
+      )
+        break;
       if (ch === '"' || ch === "'") {
         const quote = ch;
         i += 1;
         for (;;) {
-          if (i >= text.length) throw new ConfError(`${file} line ${startLine}: unterminated string`);
+          if (i >= text.length)
+            throw new ConfError(`${file} line ${startLine}: unterminated string`);
           const q = text[i] as string;
           if (q === quote) {
             i += 1;
@@ -268,7 +281,12 @@ function lex(text: string, file: string): Tok[] {
   return toks;
 }
 
-function escape(text: string, i: number, literal: (s: string) => void, newline: () => void): number {
+function escape(
+  text: string,
+  i: number,
+  literal: (s: string) => void,
+  newline: () => void,
+): number {
   const n = text[i + 1];
   if (n === undefined) return i + 1;
   if (n === '\n') {
@@ -298,7 +316,8 @@ function variable(text: string, i: number, pieces: Piece[], file: string, line: 
   if (text[i + 1] === '{') {
     const end = text.indexOf('}', i + 2);
     const name = end < 0 ? '' : text.slice(i + 2, end);
-    if (end < 0 || name.includes('\n')) throw new ConfError(`${file} line ${line}: unterminated variable`);
+    if (end < 0 || name.includes('\n'))
+      throw new ConfError(`${file} line ${line}: unterminated variable`);
     pieces.push({ text: name, variable: true });
     return end + 1;
   }
@@ -320,7 +339,10 @@ function globFiles(pattern: string): string[] {
   }
   const dir = dirname(pattern);
   const re = new RegExp(
-    `^${basename(pattern).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,
+    `^${basename(pattern)
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
   );
   let entries: string[];
   try {
@@ -328,5 +350,8 @@ function globFiles(pattern: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => re.test(e)).sort().map((e) => join(dir, e));
+  return entries
+    .filter((e) => re.test(e))
+    .sort()
+    .map((e) => join(dir, e));
 }

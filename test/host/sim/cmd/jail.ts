@@ -32,7 +32,7 @@ const USAGE =
   'usage: jail [-dhilqv] [-J jid_file] [-u username] [-U username]\n' +
   '            -[cmr] param=value ... [command=command ...]\n' +
   '       jail [-dqv] [-f file] -[cmr] [jail]\n' +
-  '       jail [-qv] [-f file] -[rR] [\'*\' | jail ...]\n' +
+  "       jail [-qv] [-f file] -[rR] ['*' | jail ...]\n" +
   '       jail [-dhilqv] [-J jid_file] [-u username] [-U username]\n' +
   '            [-n jailname] [-s securelevel]\n' +
   '            path hostname ip[,...] command ...\n' +
@@ -68,8 +68,15 @@ interface Options {
 /** Runs `jail argv`; returns the exit status (0 or 1, as jail(8)). */
 export function runJail(argv: string[], io: Io): number {
   const opts: Options = {
-    create: false, modify: false, remove: false, removeNoConf: false, quiet: false,
-    printJid: false, verbose: false, extra: [], confFile: null,
+    create: false,
+    modify: false,
+    remove: false,
+    removeNoConf: false,
+    quiet: false,
+    printJid: false,
+    verbose: false,
+    extra: [],
+    confFile: null,
   };
   let i = 0;
   for (; i < argv.length; i += 1) {
@@ -94,22 +101,55 @@ export function runJail(argv: string[], io: Io): number {
         k = a.length;
       }
       switch (c) {
-        case 'c': opts.create = true; break;
-        case 'm': opts.modify = true; break;
-        case 'r': opts.remove = true; break;
-        case 'R': opts.removeNoConf = true; break;
-        case 'q': opts.quiet = true; break;
-        case 'i': opts.printJid = true; opts.quiet = true; break;
-        case 'v': opts.verbose = true; break;
-        case 'd': opts.extra.push(['allow.dying', null]); break;
-        case 'h': opts.extra.push(['ip_hostname', null]); break;
-        case 'l': opts.extra.push(['exec.clean', null]); break;
-        case 'n': opts.extra.push(['name', value ?? '']); break;
-        case 's': opts.extra.push(['securelevel', value ?? '']); break;
-        case 'u': opts.extra.push(['exec.jail_user', value ?? '']); break;
-        case 'U': opts.extra.push(['exec.jail_user', value ?? '']); break;
-        case 'J': case 'p': break;
-        case 'f': opts.confFile = value ?? ''; break;
+        case 'c':
+          opts.create = true;
+          break;
+        case 'm':
+          opts.modify = true;
+          break;
+        case 'r':
+          opts.remove = true;
+          break;
+        case 'R':
+          opts.removeNoConf = true;
+          break;
+        case 'q':
+          opts.quiet = true;
+          break;
+        case 'i':
+          opts.printJid = true;
+          opts.quiet = true;
+          break;
+        case 'v':
+          opts.verbose = true;
+          break;
+        case 'd':
+          opts.extra.push(['allow.dying', null]);
+          break;
+        case 'h':
+          opts.extra.push(['ip_hostname', null]);
+          break;
+        case 'l':
+          opts.extra.push(['exec.clean', null]);
+          break;
+        case 'n':
+          opts.extra.push(['name', value ?? '']);
+          break;
+        case 's':
+          opts.extra.push(['securelevel', value ?? '']);
+          break;
+        case 'u':
+          opts.extra.push(['exec.jail_user', value ?? '']);
+          break;
+        case 'U':
+          opts.extra.push(['exec.jail_user', value ?? '']);
+          break;
+        case 'J':
+        case 'p':
+          break;
+        case 'f':
+          opts.confFile = value ?? '';
+          break;
         case 'e':
           io.err('jail: simulator: -e is not simulated\n');
           return 1;
@@ -183,7 +223,10 @@ function runFromConf(names: string[], opts: Options, io: Io): number {
         throw new UnnamedJailError(`"${name}" already exists`);
       }
       const now = findJail(readState(), name);
-      const code = now !== undefined ? modifyJail(now.jid, parsed, opts, io) : createJail(parsed, { ...opts, create: true }, io);
+      const code =
+        now !== undefined
+          ? modifyJail(now.jid, parsed, opts, io)
+          : createJail(parsed, { ...opts, create: true }, io);
       if (code !== 0) {
         status = 1;
         continue;
@@ -439,11 +482,20 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   const commands = [
     ...asList(parsed.pseudo['exec.start']).map((c) => ({ cmd: c, argv: null as string[] | null })),
     ...(Array.isArray(parsed.pseudo['command'])
-      ? [{ cmd: (parsed.pseudo['command'] as string[]).join(' '), argv: parsed.pseudo['command'] as string[] }]
+      ? [
+          {
+            cmd: (parsed.pseudo['command'] as string[]).join(' '),
+            argv: parsed.pseudo['command'] as string[],
+          },
+        ]
       : []),
   ];
   const userPersist = kernel['persist'] === true;
-  if (!userPersist && commands.length === 0 && asList(parsed.pseudo['exec.poststart']).length === 0) {
+  if (
+    !userPersist &&
+    commands.length === 0 &&
+    asList(parsed.pseudo['exec.poststart']).length === 0
+  ) {
     throw new JailError('new jail must persist or attach');
   }
   const path = resolve(typeof kernel['path'] === 'string' ? kernel['path'] : '/');
@@ -459,9 +511,10 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   const ip4 = kernelAddresses(parsed, 'ip4');
   const ip6 = kernelAddresses(parsed, 'ip6');
   const vnetIfaces = asList(parsed.pseudo['vnet.interface']);
-  const consolelog = typeof parsed.pseudo['exec.consolelog'] === 'string'
-    ? (parsed.pseudo['exec.consolelog'] as string)
-    : null;
+  const consolelog =
+    typeof parsed.pseudo['exec.consolelog'] === 'string'
+      ? (parsed.pseudo['exec.consolelog'] as string)
+      : null;
   if (consolelog !== null && !consolelog.startsWith('/')) {
     throw new JailError(`exec.consolelog: ${consolelog}: not an absolute pathname`);
   }
@@ -479,7 +532,10 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   const undoAliases = (): void => {
     for (const [iface, addr] of [...ip4.aliases, ...ip6.aliases].reverse()) {
       const fam = addr.includes(':') ? 'inet6' : 'inet';
-      runIfconfig([iface, fam, addr.split('/')[0] ?? '', '-alias'], { out: () => {}, err: () => {} });
+      runIfconfig([iface, fam, addr.split('/')[0] ?? '', '-alias'], {
+        out: () => {},
+        err: () => {},
+      });
     }
   };
   const mounted: string[] = [];
@@ -501,7 +557,9 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
     }
     mounted.push(problem.target);
   }
-  for (const c of asList(parsed.pseudo['exec.prepare']).concat(asList(parsed.pseudo['exec.prestart']))) {
+  for (const c of asList(parsed.pseudo['exec.prepare']).concat(
+    asList(parsed.pseudo['exec.prestart']),
+  )) {
     if (!reportRun(c, runHostString(c, clean), io)) {
       undoMounts();
       undoAliases();
@@ -537,10 +595,18 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
       // jail(8) sets persist itself while it starts the jail's commands.
       params['persist'] = true;
       const created: SimJail = {
-        jid, name: finalName, path, params, pseudo: { ...parsed.pseudo, _userPersist: userPersist,
+        jid,
+        name: finalName,
+        path,
+        params,
+        pseudo: {
+          ...parsed.pseudo,
+          _userPersist: userPersist,
           _mounts: mounted,
-          _aliases: [...ip4.aliases, ...ip6.aliases].map(([a, b]) => `${a}|${b}`) },
-        cpusetId: state.nextCpusetId, movedIn: [],
+          _aliases: [...ip4.aliases, ...ip6.aliases].map(([a, b]) => `${a}|${b}`),
+        },
+        cpusetId: state.nextCpusetId,
+        movedIn: [],
       };
       state.nextCpusetId += 1;
       state.jails.push(created);
@@ -578,10 +644,16 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   const env = buildJailEnv(jail.jid, clean);
   for (const c of commands) {
     const spec = c.argv !== null ? { argv: c.argv, background: false } : commandArgv(c.cmd);
-    const res = runSimulatedTool(spec.argv, isVnet(jail) ? jail.jid : -1, false) ?? runCommand({
-      argv: spec.argv, root: path, env, logFile: consolelog, background: spec.background,
-      ...(timeout > 0 ? { timeoutSec: timeout } : {}),
-    });
+    const res =
+      runSimulatedTool(spec.argv, isVnet(jail) ? jail.jid : -1, false) ??
+      runCommand({
+        argv: spec.argv,
+        root: path,
+        env,
+        logFile: consolelog,
+        background: spec.background,
+        ...(timeout > 0 ? { timeoutSec: timeout } : {}),
+      });
     if (!reportRun(c.cmd, res, io)) return fail();
   }
   for (const c of asList(parsed.pseudo['exec.poststart'])) {
@@ -785,13 +857,20 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
   const consolelog = typeof stop['exec.consolelog'] === 'string' ? stop['exec.consolelog'] : null;
   for (const c of asList(stop['exec.stop'])) {
     const spec = commandArgv(c);
-    const res = runSimulatedTool(spec.argv, isVnet(jail) ? jail.jid : -1, false) ?? runCommand({
-      argv: spec.argv, root: jail.path, env: buildJailEnv(jail.jid, clean), logFile: consolelog,
-      background: spec.background,
-    });
+    const res =
+      runSimulatedTool(spec.argv, isVnet(jail) ? jail.jid : -1, false) ??
+      runCommand({
+        argv: spec.argv,
+        root: jail.path,
+        env: buildJailEnv(jail.jid, clean),
+        logFile: consolelog,
+        background: spec.background,
+      });
     if (!reportRun(c, res, io)) return false;
   }
-  const tree = readState().jails.filter((j) => j.jid === jail.jid || j.name.startsWith(`${jail.name}.`));
+  const tree = readState().jails.filter(
+    (j) => j.jid === jail.jid || j.name.startsWith(`${jail.name}.`),
+  );
   for (const j of tree.reverse()) {
     const t = stop['stop.timeout'] ?? j.pseudo['stop.timeout'];
     // The simulator keeps stop.timeout from creation so tests can shorten the wait.

@@ -26,15 +26,23 @@ interface Flags {
 /** Runs `jls argv`. */
 export function runJls(argv: string[], io: Io): number {
   const f: Flags = {
-    dying: false, header: false, byName: false, nameValue: false, quote: false,
-    settable: false, verbose: false, jail: null, json: false, pretty: false,
+    dying: false,
+    header: false,
+    byName: false,
+    nameValue: false,
+    quote: false,
+    settable: false,
+    verbose: false,
+    jail: null,
+    json: false,
+    pretty: false,
   };
   const params: string[] = [];
   let i = 0;
   for (; i < argv.length; i += 1) {
     const a = argv[i] as string;
     if (a === '--libxo' || a.startsWith('--libxo=') || a.startsWith('--libxo:')) {
-      const spec = a === '--libxo' ? argv[++i] ?? '' : a.slice(8);
+      const spec = a === '--libxo' ? (argv[++i] ?? '') : a.slice(8);
       const words = spec.split(',');
       f.json = words.includes('json');
       f.pretty = words.includes('pretty');
@@ -48,13 +56,30 @@ export function runJls(argv: string[], io: Io): number {
     for (let k = 1; k < a.length; k += 1) {
       const c = a[k] as string;
       switch (c) {
-        case 'a': case 'd': f.dying = true; break;
-        case 'h': f.header = true; break;
-        case 'N': f.byName = true; break;
-        case 'n': f.nameValue = true; break;
-        case 'q': f.quote = true; break;
-        case 's': f.settable = true; f.nameValue = true; f.quote = true; break;
-        case 'v': f.verbose = true; break;
+        case 'a':
+        case 'd':
+          f.dying = true;
+          break;
+        case 'h':
+          f.header = true;
+          break;
+        case 'N':
+          f.byName = true;
+          break;
+        case 'n':
+          f.nameValue = true;
+          break;
+        case 'q':
+          f.quote = true;
+          break;
+        case 's':
+          f.settable = true;
+          f.nameValue = true;
+          f.quote = true;
+          break;
+        case 'v':
+          f.verbose = true;
+          break;
         case 'j': {
           const v = a.slice(k + 1) || argv[++i];
           if (v === undefined) {
@@ -94,7 +119,12 @@ export function runJls(argv: string[], io: Io): number {
       names = names.filter((n) => !KERNEL_PARAMS[n]?.readOnly && n !== 'jid');
     }
     if (f.json) {
-      io.out(jsonDoc(jails.map((j) => paramFields(state, j, names)), f.pretty));
+      io.out(
+        jsonDoc(
+          jails.map((j) => paramFields(state, j, names)),
+          f.pretty,
+        ),
+      );
       return 0;
     }
     if (f.header && !f.nameValue) io.out(`${names.join(' ')}\n`);
@@ -105,7 +135,12 @@ export function runJls(argv: string[], io: Io): number {
   }
   if (f.verbose) {
     if (f.json) {
-      io.out(jsonDoc(jails.map((j) => verboseFields(state, j)), f.pretty));
+      io.out(
+        jsonDoc(
+          jails.map((j) => verboseFields(state, j)),
+          f.pretty,
+        ),
+      );
       return 0;
     }
     io.out('   JID  Hostname                      Path\n');
@@ -113,7 +148,9 @@ export function runJls(argv: string[], io: Io): number {
     io.out('        CPUSetID\n');
     io.out('        IP Address(es)\n');
     for (const j of jails) {
-      io.out(`${String(j.jid).padStart(6)}  ${col(hostname(state, j), 29)} ${j.path.slice(0, 74)}\n`);
+      io.out(
+        `${String(j.jid).padStart(6)}  ${col(hostname(state, j), 29)} ${j.path.slice(0, 74)}\n`,
+      );
       io.out(`        ${col(j.name, 29)} ACTIVE\n`);
       io.out(`        ${j.cpusetId}\n`);
       for (const a of [...list(state, j, 'ip4.addr'), ...list(state, j, 'ip6.addr')]) {

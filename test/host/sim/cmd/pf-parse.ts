@@ -18,16 +18,60 @@ export interface ParseFailure {
 
 /** FreeBSD /etc/services names for the ports pfctl prints by name (tcp and udp alike). */
 const SERVICES: Record<string, number> = {
-  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, kerberos: 88, pop3: 110,
-  sunrpc: 111, ntp: 123, imap: 143, snmp: 161, ldap: 389, https: 443, submission: 587,
-  ldaps: 636, imaps: 993, pop3s: 995, mysql: 3306, postgresql: 5432, 'http-alt': 8080,
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  http: 80,
+  kerberos: 88,
+  pop3: 110,
+  sunrpc: 111,
+  ntp: 123,
+  imap: 143,
+  snmp: 161,
+  ldap: 389,
+  https: 443,
+  submission: 587,
+  ldaps: 636,
+  imaps: 993,
+  pop3s: 995,
+  mysql: 3306,
+  postgresql: 5432,
+  'http-alt': 8080,
 };
 const PORT_NAMES = new Map(Object.entries(SERVICES).map(([n, p]) => [p, n]));
-const PROTOS = new Set(['tcp', 'udp', 'icmp', 'icmp6', 'esp', 'ah', 'gre', 'ipv6', 'sctp', 'carp', 'pfsync']);
+const PROTOS = new Set([
+  'tcp',
+  'udp',
+  'icmp',
+  'icmp6',
+  'esp',
+  'ah',
+  'gre',
+  'ipv6',
+  'sctp',
+  'carp',
+  'pfsync',
+]);
 const SET_OPTIONS = new Set([
-  'skip', 'block-policy', 'state-policy', 'loginterface', 'optimization', 'timeout', 'limit',
-  'ruleset-optimization', 'debug', 'hostid', 'require-order', 'fingerprints', 'reassemble',
-  'syncookies', 'keepcounters', 'fail-policy', 'state-defaults',
+  'skip',
+  'block-policy',
+  'state-policy',
+  'loginterface',
+  'optimization',
+  'timeout',
+  'limit',
+  'ruleset-optimization',
+  'debug',
+  'hostid',
+  'require-order',
+  'fingerprints',
+  'reassemble',
+  'syncookies',
+  'keepcounters',
+  'fail-policy',
+  'state-defaults',
 ]);
 
 class Fail extends Error {}
@@ -78,8 +122,16 @@ export function parsePfConf(text: string, file: string): ParsedRuleset | ParseFa
       const p = new Parser(toks);
       const kind = p.peek();
       const stageOf: Record<string, number> = {
-        set: 0, scrub: 1, nat: 3, rdr: 3, 'nat-anchor': 3, 'rdr-anchor': 3, binat: 3,
-        pass: 4, block: 4, anchor: 4,
+        set: 0,
+        scrub: 1,
+        nat: 3,
+        rdr: 3,
+        'nat-anchor': 3,
+        'rdr-anchor': 3,
+        binat: 3,
+        pass: 4,
+        block: 4,
+        anchor: 4,
       };
       const want = stageOf[kind ?? ''];
       if (want !== undefined) {
@@ -308,9 +360,17 @@ interface PortSpec {
 }
 
 /** Parses `from ... to ...` (or `all`), returning the cartesian product of lists. */
-function parseHosts(p: Parser, proto: string | null): { from: Host[]; fromPort: PortSpec[]; to: Host[]; toPort: PortSpec[] } {
+function parseHosts(
+  p: Parser,
+  proto: string | null,
+): { from: Host[]; fromPort: PortSpec[]; to: Host[]; toPort: PortSpec[] } {
   const anyHost: Host = { text: 'any', any: true, af: null };
-  const res = { from: [anyHost], fromPort: [] as PortSpec[], to: [anyHost], toPort: [] as PortSpec[] };
+  const res = {
+    from: [anyHost],
+    fromPort: [] as PortSpec[],
+    to: [anyHost],
+    toPort: [] as PortSpec[],
+  };
   if (p.accept('all')) return res;
   let seen = false;
   if (p.accept('from')) {
@@ -367,7 +427,9 @@ export function parseHost(w: string): 'inet' | 'inet6' | null {
 export function normaliseHost(w: string): string {
   const [addr = '', prefix] = w.split('/');
   const full = addr.includes(':') ? '128' : '32';
-  return prefix === undefined || prefix === full ? addr.toLowerCase() : `${addr.toLowerCase()}/${prefix}`;
+  return prefix === undefined || prefix === full
+    ? addr.toLowerCase()
+    : `${addr.toLowerCase()}/${prefix}`;
 }
 
 function portNumber(w: string): number {
@@ -383,25 +445,27 @@ function portNumber(w: string): number {
 
 function portList(p: Parser, proto: string | null): PortSpec[] {
   if (proto !== 'tcp' && proto !== 'udp') throw new Fail('port only applies to tcp/udp');
-  return p.list(() => {
-    const ops = ['=', '!=', '<', '<=', '>', '>='];
-    const first = p.word();
-    if (ops.includes(first)) {
-      const n = portNumber(p.word());
-      const name = first === '=' || first === '!=' ? (PORT_NAMES.get(n) ?? String(n)) : String(n);
-      return `${first} ${name}`;
-    }
-    if (first.includes(':')) {
-      const [a = '', b = ''] = first.split(':');
-      return `${portNumber(a)}:${portNumber(b)}`;
-    }
-    const n = portNumber(first);
-    if (p.peek() === '><' || p.peek() === '<>') {
-      const op = p.word();
-      return `${n} ${op} ${portNumber(p.word())}`;
-    }
-    return `= ${PORT_NAMES.get(n) ?? String(n)}`;
-  }).map((text) => ({ text }));
+  return p
+    .list(() => {
+      const ops = ['=', '!=', '<', '<=', '>', '>='];
+      const first = p.word();
+      if (ops.includes(first)) {
+        const n = portNumber(p.word());
+        const name = first === '=' || first === '!=' ? (PORT_NAMES.get(n) ?? String(n)) : String(n);
+        return `${first} ${name}`;
+      }
+      if (first.includes(':')) {
+        const [a = '', b = ''] = first.split(':');
+        return `${portNumber(a)}:${portNumber(b)}`;
+      }
+      const n = portNumber(first);
+      if (p.peek() === '><' || p.peek() === '<>') {
+        const op = p.word();
+        return `${n} ${op} ${portNumber(p.word())}`;
+      }
+      return `= ${PORT_NAMES.get(n) ?? String(n)}`;
+    })
+    .map((text) => ({ text }));
 }
 
 interface Common {

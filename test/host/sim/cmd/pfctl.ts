@@ -17,10 +17,35 @@ const USAGE =
   '\t[-s modifier] [-t table -T command [address ...]] [-x level]\n';
 
 const SHOW_WORDS = [
-  'ether', 'nat', 'queue', 'rules', 'Anchors', 'Sources', 'states', 'info', 'Interfaces',
-  'labels', 'timeouts', 'memory', 'Tables', 'osfp', 'Running', 'all',
+  'ether',
+  'nat',
+  'queue',
+  'rules',
+  'Anchors',
+  'Sources',
+  'states',
+  'info',
+  'Interfaces',
+  'labels',
+  'timeouts',
+  'memory',
+  'Tables',
+  'osfp',
+  'Running',
+  'all',
 ];
-const FLUSH_WORDS = ['nat', 'queue', 'rules', 'Sources', 'states', 'info', 'Tables', 'osfp', 'all', 'ethernet'];
+const FLUSH_WORDS = [
+  'nat',
+  'queue',
+  'rules',
+  'Sources',
+  'states',
+  'info',
+  'Tables',
+  'osfp',
+  'all',
+  'ethernet',
+];
 
 /** A fatal pfctl error line (already prefixed) and exit status 1. */
 class PfError extends Error {}
@@ -43,8 +68,18 @@ interface Opts {
 /** Runs `pfctl argv`. */
 export function runPfctl(argv: string[], io: Io): number {
   const o: Opts = {
-    anchor: null, enable: false, disable: false, file: null, flush: null, show: null,
-    table: null, tableCmd: null, noop: false, quiet: false, verbose: 0, rest: [],
+    anchor: null,
+    enable: false,
+    disable: false,
+    file: null,
+    flush: null,
+    show: null,
+    table: null,
+    tableCmd: null,
+    noop: false,
+    quiet: false,
+    verbose: 0,
+    rest: [],
   };
   let i = 0;
   for (; i < argv.length; i += 1) {
@@ -67,8 +102,12 @@ export function runPfctl(argv: string[], io: Io): number {
         }
         k = a.length;
         switch (c) {
-          case 'a': o.anchor = v; break;
-          case 'f': o.file = v; break;
+          case 'a':
+            o.anchor = v;
+            break;
+          case 'f':
+            o.file = v;
+            break;
           case 'F': {
             const w = FLUSH_WORDS.find((x) => x.startsWith(v));
             if (w === undefined) {
@@ -87,20 +126,45 @@ export function runPfctl(argv: string[], io: Io): number {
             o.show = w;
             break;
           }
-          case 't': o.table = v; break;
-          case 'T': o.tableCmd = v; break;
-          default: break;
+          case 't':
+            o.table = v;
+            break;
+          case 'T':
+            o.tableCmd = v;
+            break;
+          default:
+            break;
         }
         continue;
       }
       switch (c) {
-        case 'e': o.enable = true; break;
-        case 'd': o.disable = true; break;
-        case 'n': o.noop = true; break;
-        case 'q': o.quiet = true; break;
-        case 'v': o.verbose += 1; break;
-        case 'g': case 'N': case 'O': case 'R': case 'r': case 'z': case 'A': case 'm':
-        case 'M': case 'P': case 'S': case 'h':
+        case 'e':
+          o.enable = true;
+          break;
+        case 'd':
+          o.disable = true;
+          break;
+        case 'n':
+          o.noop = true;
+          break;
+        case 'q':
+          o.quiet = true;
+          break;
+        case 'v':
+          o.verbose += 1;
+          break;
+        case 'g':
+        case 'N':
+        case 'O':
+        case 'R':
+        case 'r':
+        case 'z':
+        case 'A':
+        case 'm':
+        case 'M':
+        case 'P':
+        case 'S':
+        case 'h':
           break;
         default:
           io.err(`pfctl: illegal option -- ${c}\n${USAGE}`);
@@ -116,8 +180,14 @@ export function runPfctl(argv: string[], io: Io): number {
   const info = (msg: string): void => {
     if (!o.quiet) io.err(msg);
   };
-  const modifies = o.file !== null || o.flush !== null || (o.tableCmd !== null && o.tableCmd !== 'show');
-  if (o.anchor !== null && modifies && !o.noop && o.anchor.split('/').some((c) => c.startsWith('_'))) {
+  const modifies =
+    o.file !== null || o.flush !== null || (o.tableCmd !== null && o.tableCmd !== 'show');
+  if (
+    o.anchor !== null &&
+    modifies &&
+    !o.noop &&
+    o.anchor.split('/').some((c) => c.startsWith('_'))
+  ) {
     io.err("pfctl: anchor names beginning with '_' cannot be modified from the command line\n");
     return 1;
   }
@@ -167,7 +237,11 @@ export function runPfctl(argv: string[], io: Io): number {
   }
 }
 
-function rulesetFor(state: SimState, anchor: string | null, create: boolean): PfRuleset | undefined {
+function rulesetFor(
+  state: SimState,
+  anchor: string | null,
+  create: boolean,
+): PfRuleset | undefined {
   if (anchor === null || anchor === '' || anchor === '/') return state.pf.main;
   const key = anchor.replace(/^\/+|\/+$/g, '');
   let rs = state.pf.anchors[key];
@@ -183,7 +257,12 @@ function pruneAnchor(state: SimState, anchor: string | null): void {
   if (anchor === null) return;
   const key = anchor.replace(/^\/+|\/+$/g, '');
   const rs = state.pf.anchors[key];
-  if (rs !== undefined && rs.rules.length === 0 && rs.nat.length === 0 && Object.keys(rs.tables).length === 0) {
+  if (
+    rs !== undefined &&
+    rs.rules.length === 0 &&
+    rs.nat.length === 0 &&
+    Object.keys(rs.tables).length === 0
+  ) {
     delete state.pf.anchors[key];
   }
 }
@@ -234,10 +313,14 @@ function show(state: SimState, o: Opts, io: Io): number {
       for (const r of rs?.[kind] ?? []) io.out(`${r}\n`);
       if (recursive) {
         const prefix = `${base}/`;
-        for (const p of anchorPaths(state).filter((x) => x.startsWith(prefix) && !x.slice(prefix.length).includes('/'))) {
+        for (const p of anchorPaths(state).filter(
+          (x) => x.startsWith(prefix) && !x.slice(prefix.length).includes('/'),
+        )) {
           const child = state.pf.anchors[p];
           const lines = child?.[kind] ?? [];
-          io.out(`${kind === 'rules' ? 'anchor' : 'nat-anchor'} "${p.slice(prefix.length)}" all {\n`);
+          io.out(
+            `${kind === 'rules' ? 'anchor' : 'nat-anchor'} "${p.slice(prefix.length)}" all {\n`,
+          );
           for (const r of lines) io.out(`  ${r}\n`);
           io.out('}\n');
         }
@@ -251,7 +334,9 @@ function show(state: SimState, o: Opts, io: Io): number {
     return 0;
   }
   if (what === 'info') {
-    io.out(`Status: ${state.pf.enabled ? 'Enabled' : 'Disabled'} for 0 days 00:00:00           Debug: Urgent\n`);
+    io.out(
+      `Status: ${state.pf.enabled ? 'Enabled' : 'Disabled'} for 0 days 00:00:00           Debug: Urgent\n`,
+    );
     return 0;
   }
   if (what === 'Running') {
@@ -290,7 +375,9 @@ function flush(state: SimState, o: Opts, info: (m: string) => void): void {
   }
   if (what === 'all' || what === 'Tables') clearTables();
   if (what === 'all' && o.anchor === null) {
-    info('0 states cleared\nsource tracking entries cleared\npf: statistics cleared\npf: interface flags reset\n');
+    info(
+      '0 states cleared\nsource tracking entries cleared\npf: statistics cleared\npf: interface flags reset\n',
+    );
   }
   if (what === 'states') info('0 states cleared\n');
   if (what === 'Sources') info('source tracking entries cleared\n');
@@ -407,6 +494,9 @@ function sortAddrs(list: string[]): string[] {
   const key = (a: string): string =>
     a.includes(':')
       ? `1${a}`
-      : `0${(a.split('/')[0] ?? '').split('.').map((x) => x.padStart(3, '0')).join('.')}/${a.split('/')[1] ?? '32'}`;
+      : `0${(a.split('/')[0] ?? '')
+          .split('.')
+          .map((x) => x.padStart(3, '0'))
+          .join('.')}/${a.split('/')[1] ?? '32'}`;
   return [...list].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
 }

@@ -14,22 +14,78 @@ const USAGE = 'usage: rctl [ -h ] [-a rule | -l filter | -r filter | -u filter |
 
 /** Kernel resource names in RACCT index order. */
 export const RESOURCES = [
-  'cputime', 'datasize', 'stacksize', 'coredumpsize', 'memoryuse', 'memorylocked', 'maxproc',
-  'openfiles', 'vmemoryuse', 'pseudoterminals', 'swapuse', 'nthr', 'msgqqueued', 'msgqsize',
-  'nmsgq', 'nsem', 'nsemop', 'nshm', 'shmsize', 'wallclock', 'pcpu', 'readbps', 'writebps',
-  'readiops', 'writeiops',
+  'cputime',
+  'datasize',
+  'stacksize',
+  'coredumpsize',
+  'memoryuse',
+  'memorylocked',
+  'maxproc',
+  'openfiles',
+  'vmemoryuse',
+  'pseudoterminals',
+  'swapuse',
+  'nthr',
+  'msgqqueued',
+  'msgqsize',
+  'nmsgq',
+  'nsem',
+  'nsemop',
+  'nshm',
+  'shmsize',
+  'wallclock',
+  'pcpu',
+  'readbps',
+  'writebps',
+  'readiops',
+  'writeiops',
 ];
 
 const SIGNALS = [
-  'sighup', 'sigint', 'sigquit', 'sigill', 'sigtrap', 'sigabrt', 'sigemt', 'sigfpe', 'sigkill',
-  'sigbus', 'sigsegv', 'sigsys', 'sigpipe', 'sigalrm', 'sigterm', 'sigurg', 'sigstop', 'sigtstp',
-  'sigchld', 'sigttin', 'sigttou', 'sigio', 'sigxcpu', 'sigxfsz', 'sigvtalrm', 'sigprof',
-  'sigwinch', 'siginfo', 'sigusr1', 'sigusr2', 'sigthr',
+  'sighup',
+  'sigint',
+  'sigquit',
+  'sigill',
+  'sigtrap',
+  'sigabrt',
+  'sigemt',
+  'sigfpe',
+  'sigkill',
+  'sigbus',
+  'sigsegv',
+  'sigsys',
+  'sigpipe',
+  'sigalrm',
+  'sigterm',
+  'sigurg',
+  'sigstop',
+  'sigtstp',
+  'sigchld',
+  'sigttin',
+  'sigttou',
+  'sigio',
+  'sigxcpu',
+  'sigxfsz',
+  'sigvtalrm',
+  'sigprof',
+  'sigwinch',
+  'siginfo',
+  'sigusr1',
+  'sigusr2',
+  'sigthr',
 ];
 const ACTIONS = new Set(['deny', 'log', 'devctl', 'throttle', ...SIGNALS]);
 const SUBJECT_ALIASES: Record<string, string> = {
-  process: 'process', p: 'process', user: 'user', u: 'user', loginclass: 'loginclass',
-  l: 'loginclass', c: 'loginclass', class: 'loginclass', jail: 'jail', j: 'jail',
+  process: 'process',
+  p: 'process',
+  user: 'user',
+  u: 'user',
+  loginclass: 'loginclass',
+  l: 'loginclass',
+  c: 'loginclass',
+  class: 'loginclass',
+  jail: 'jail',
+  j: 'jail',
 };
 const SUBJECT_ORDER = ['process', 'loginclass', 'user', 'jail'];
 const NOT_DENIABLE = new Set(['cputime', 'wallclock']);
@@ -133,7 +189,14 @@ function parsePattern(text: string): Pattern {
   const fields = head.split(':');
   if (fields.length > 4) throw new Malformed('too many fields');
   const [subj = '', id = '', res = '', act = ''] = fields;
-  const pat: Pattern = { subject: null, id: null, resource: null, action: null, amount: null, per: null };
+  const pat: Pattern = {
+    subject: null,
+    id: null,
+    resource: null,
+    action: null,
+    amount: null,
+    per: null,
+  };
   if (subj !== '') {
     const s = SUBJECT_ALIASES[subj.toLowerCase()];
     if (s === undefined) throw new Malformed(`unknown subject '${subj}'`);
@@ -174,7 +237,9 @@ function expandNumber(text: string): number {
 
 function userExists(name: string): boolean {
   try {
-    return readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.split(':')[0] === name);
+    return readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((l) => l.split(':')[0] === name);
   } catch {
     return false;
   }
@@ -186,14 +251,22 @@ function addRule(text: string, io: Io): void {
   const fail = (why: string): never => {
     throw new Failed(`failed to add rule '${text}': ${why}`);
   };
-  if (p.subject === null || p.id === null || p.resource === null || p.action === null || p.amount === null) {
+  if (
+    p.subject === null ||
+    p.id === null ||
+    p.resource === null ||
+    p.action === null ||
+    p.amount === null
+  ) {
     fail('Invalid argument');
   }
   if (!RESOURCES.includes(p.resource as string) || !ACTIONS.has(p.action as string)) {
     fail('Invalid argument');
   }
-  if (p.action === 'deny' && NOT_DENIABLE.has(p.resource as string)) fail('Operation not supported');
-  if (p.action === 'throttle' && !THROTTLABLE.has(p.resource as string)) fail('Operation not supported');
+  if (p.action === 'deny' && NOT_DENIABLE.has(p.resource as string))
+    fail('Operation not supported');
+  if (p.action === 'throttle' && !THROTTLABLE.has(p.resource as string))
+    fail('Operation not supported');
   const rule: RctlRule = {
     subject: p.subject as string,
     id: p.id as string,
@@ -206,8 +279,12 @@ function addRule(text: string, io: Io): void {
     if (rule.action === 'deny') {
       // A deny rule replaces one that differs only in amount.
       const same = state.rctl.find(
-        (r) => r.subject === rule.subject && r.id === rule.id && r.resource === rule.resource &&
-          r.action === 'deny' && r.per === rule.per,
+        (r) =>
+          r.subject === rule.subject &&
+          r.id === rule.id &&
+          r.resource === rule.resource &&
+          r.action === 'deny' &&
+          r.per === rule.per,
       );
       if (same !== undefined) {
         same.amount = rule.amount;
@@ -264,9 +341,15 @@ function listApplicable(text: string, human: boolean, io: Io): void {
   }
   const jidVar = environ.split('\0').find((v) => v.startsWith('STOCKADE_SIM_JID='));
   const state: SimState = readState();
-  const jail = jidVar === undefined ? undefined : state.jails.find((j) => String(j.jid) === jidVar.split('=')[1]);
+  const jail =
+    jidVar === undefined
+      ? undefined
+      : state.jails.find((j) => String(j.jid) === jidVar.split('=')[1]);
   for (const r of sortRules(state.rctl)) {
-    if ((r.subject === 'process' && r.id === p.id) || (jail !== undefined && r.subject === 'jail' && r.id === jail.name)) {
+    if (
+      (r.subject === 'process' && r.id === p.id) ||
+      (jail !== undefined && r.subject === 'jail' && r.id === jail.name)
+    ) {
       io.out(`${formatRule(r, human)}\n`);
     }
   }
@@ -284,7 +367,9 @@ function matches(r: RctlRule, p: Pattern): boolean {
 }
 
 function sortRules(rules: RctlRule[]): RctlRule[] {
-  return [...rules].sort((a, b) => SUBJECT_ORDER.indexOf(a.subject) - SUBJECT_ORDER.indexOf(b.subject));
+  return [...rules].sort(
+    (a, b) => SUBJECT_ORDER.indexOf(a.subject) - SUBJECT_ORDER.indexOf(b.subject),
+  );
 }
 
 function formatRule(r: RctlRule, human: boolean): string {

@@ -11,8 +11,12 @@ import type { SimState } from '../state/types.js';
 const TUNABLES = new Set(['kern.racct.enable']);
 /** OIDs that can be written at run time. */
 const WRITABLE = new Set([
-  'net.inet.ip.forwarding', 'net.inet6.ip6.forwarding', 'net.link.bridge.pfil_member',
-  'net.link.bridge.pfil_bridge', 'security.jail.allow_raw_sockets', 'kern.hostname',
+  'net.inet.ip.forwarding',
+  'net.inet6.ip6.forwarding',
+  'net.link.bridge.pfil_member',
+  'net.link.bridge.pfil_bridge',
+  'security.jail.allow_raw_sockets',
+  'kern.hostname',
 ]);
 
 function oids(state: SimState): Record<string, string> {
@@ -50,7 +54,9 @@ export function runSysctl(argv: string[], io: Io): number {
       quiet ||= a.includes('q');
       ignoreUnknown ||= a.includes('i');
     } else if (a.startsWith('-')) {
-      io.err(`sysctl: illegal option -- ${a.slice(1)}\nusage: sysctl [-bdehiNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n       sysctl [-bdehNnoqTtWx] [ -B <bufsize> ] -a\n`);
+      io.err(
+        `sysctl: illegal option -- ${a.slice(1)}\nusage: sysctl [-bdehiNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n       sysctl [-bdehNnoqTtWx] [ -B <bufsize> ] -a\n`,
+      );
       return 1;
     } else {
       names.push(a);
@@ -62,7 +68,9 @@ export function runSysctl(argv: string[], io: Io): number {
     const name = eq < 0 ? arg : arg.slice(0, eq);
     const state = readState();
     const table = oids(state);
-    const matching = Object.keys(table).filter((k) => k === name || k.startsWith(`${name}.`)).sort();
+    const matching = Object.keys(table)
+      .filter((k) => k === name || k.startsWith(`${name}.`))
+      .sort();
     if (matching.length === 0) {
       if (!ignoreUnknown) {
         if (!quiet) io.err(`sysctl: unknown oid '${name}'\n`);
@@ -72,7 +80,9 @@ export function runSysctl(argv: string[], io: Io): number {
     }
     if (eq >= 0) {
       if (TUNABLES.has(name)) {
-        io.err(`sysctl: oid '${name}' is a read only tunable\nsysctl: Tunable values are set in /boot/loader.conf\n`);
+        io.err(
+          `sysctl: oid '${name}' is a read only tunable\nsysctl: Tunable values are set in /boot/loader.conf\n`,
+        );
         status = 1;
         continue;
       }
@@ -126,7 +136,8 @@ export function runKldstat(argv: string[], io: Io): number {
       if (!quiet) io.err(`kldstat: can't find module ${mod}: No such file or directory\n`);
       return 1;
     }
-    if (!quiet) io.out(`Id  Refs Name\n${String(f.id + 500).padStart(3)} ${'1'.padStart(4)} ${mod}\n`);
+    if (!quiet)
+      io.out(`Id  Refs Name\n${String(f.id + 500).padStart(3)} ${'1'.padStart(4)} ${mod}\n`);
     return 0;
   }
   const header = 'Id Refs Address                Size Name\n';
@@ -142,6 +153,8 @@ export function runKldstat(argv: string[], io: Io): number {
     if (!quiet) io.out(header + line(f.id, 1, f.name));
     return 0;
   }
-  io.out(header + line(1, files.length + 1, 'kernel') + files.map((f) => line(f.id, 1, f.name)).join(''));
+  io.out(
+    header + line(1, files.length + 1, 'kernel') + files.map((f) => line(f.id, 1, f.name)).join(''),
+  );
   return 0;
 }

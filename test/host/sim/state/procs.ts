@@ -3,7 +3,15 @@
 // their environment, which is how jail -r, jls and reaping find them again via /proc.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 import { getStateDir, sleepMs } from './store.js';
@@ -150,7 +158,9 @@ export function runCommand(spec: RunSpec): RunResult {
       env: spec.env,
       stdio: ['inherit', out, out],
       cwd: spec.cwd ?? '/',
-      ...(spec.timeoutSec ? { timeout: spec.timeoutSec * 1000, killSignal: 'SIGKILL' as const } : {}),
+      ...(spec.timeoutSec
+        ? { timeout: spec.timeoutSec * 1000, killSignal: 'SIGKILL' as const }
+        : {}),
     });
     if (res.error && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
       return { kind: 'timeout' };
@@ -169,9 +179,22 @@ export function runCommand(spec: RunSpec): RunResult {
 /** FreeBSD signal numbers for the signals a test can meet. */
 export function signalNumber(name: string): number {
   const table: Record<string, number> = {
-    SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGFPE: 8,
-    SIGKILL: 9, SIGBUS: 10, SIGSEGV: 11, SIGSYS: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
-    SIGUSR1: 30, SIGUSR2: 31,
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGILL: 4,
+    SIGTRAP: 5,
+    SIGABRT: 6,
+    SIGFPE: 8,
+    SIGKILL: 9,
+    SIGBUS: 10,
+    SIGSEGV: 11,
+    SIGSYS: 12,
+    SIGPIPE: 13,
+    SIGALRM: 14,
+    SIGTERM: 15,
+    SIGUSR1: 30,
+    SIGUSR2: 31,
   };
   return table[name] ?? 0;
 }
@@ -184,7 +207,10 @@ function checkExecutable(prog: string, root: string | null, pathVar: string): st
   const base = root ?? '/';
   const candidates = prog.includes('/')
     ? [prog]
-    : pathVar.split(':').filter((d) => d !== '').map((d) => `${d}/${prog}`);
+    : pathVar
+        .split(':')
+        .filter((d) => d !== '')
+        .map((d) => `${d}/${prog}`);
   let lastError = 'No such file or directory';
   for (const candidate of candidates) {
     const full = join(base, candidate);
