@@ -257,6 +257,10 @@ function checkDocument(parsed: ParsedDocument): Diagnostic[] {
 
 function checkNode(parsed: ParsedDocument, node: unknown, where: string): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // A key without a value (`? a`) or a value without a key has no node on that side.
+  if (node === null || node === undefined) {
+    return out;
+  }
   if (isAlias(node)) {
     const msg = `alias *${node.source} refused: manifests may not use aliases (alias bombs)`;
     out.push(nodeAt(parsed, node, 'YAML_ALIAS', where, msg));
