@@ -35,6 +35,14 @@ export function checkManifests(input: CheckInput): {
   return { diagnostics, referencedFiles };
 }
 
+/** True when `labels` hold every key and value of `selector`. */
+export function matchesSelector(
+  labels: Readonly<Record<string, string>>,
+  selector: Readonly<Record<string, string>>,
+): boolean {
+  return Object.entries(selector).every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
+}
+
 function checkDuplicateNames(docs: readonly CheckedDoc[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Map<string, CheckedDoc>();
@@ -305,12 +313,4 @@ function checkServices(docs: readonly CheckedDoc[]): Diagnostic[] {
     });
   }
   return out;
-}
-
-/** True when `labels` hold every key and value of `selector`. */
-export function matchesSelector(
-  labels: Readonly<Record<string, string>>,
-  selector: Readonly<Record<string, string>>,
-): boolean {
-  return Object.entries(selector).every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
 }

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
-import { findKind, writeSchemas } from '../../src/cli/schema.js';
+import { findKind, run, writeSchemas } from '../../src/cli/schema.js';
 import { bundleSchema, kindSchema, kindValidators, newAjv } from '../../src/manifest/schemas.js';
 import {
   KINDS,
@@ -142,5 +142,44 @@ describe('stockade schema --write', () => {
     expect(findKind('jail')).toBe('Jail');
     expect(findKind('NETWORK')).toBe('Network');
     expect(findKind('pod')).toBeUndefined();
+  });
+});
+
+describe('stockade schema', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  function capture(): { out: () => string; err: () => string } {
+    let out = '';
+    let err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      err += String(chunk);
+      return true;
+    });
+    return { out: () => out, err: () => err };
+  }
+
+  it('prints one kind, or the bundle when no kind is given', async () => {
+    const io = capture();
+    expect(await run(['volume'])).toBe(0);
+    const volume = io.out();
+    expect(await run([])).toBe(0);
+
+    expect(JSON.parse(volume)).toEqual(kindSchema('Volume'));
+    expect(JSON.parse(io.out().slice(volume.length))).toEqual(bundleSchema());
+  });
+
+  it('refuses an unknown kind and extra arguments with 64', async () => {
+    const io = capture();
+
+    expect(await run(['pod'])).toBe(64);
+    expect(await run(['jail', 'volume'])).toBe(64);
+    expect(await run(['--write', '/nonexistent-dir-never-written', 'jail'])).toBe(64);
+    expect(io.err()).toContain("stockade schema: unknown kind 'pod'; kinds: Network, Volume");
   });
 });
