@@ -99,7 +99,14 @@ export async function applyAction(ctx: HostContext, action: StepAction): Promise
     case 'volume.retain':
       ctx.logger.info({ dataset: action.dataset, action: action.type }, 'volume retained');
       return;
+    default:
+      return unknownAction(action);
   }
+}
+
+/** A step type added to the contract without a handler here fails to compile. */
+function unknownAction(action: never): never {
+  throw new Error(`unknown step action ${JSON.stringify(action)}`);
 }
 
 async function writeFiles(

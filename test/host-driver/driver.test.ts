@@ -149,3 +149,24 @@ describe('createHostDriver', () => {
     expect(host.calls).toEqual(['rctl jail:web-0', 'rctl -a jail:web-0:maxproc:deny=100']);
   });
 });
+
+describe('volume.retain', () => {
+  it('changes nothing on the host', async () => {
+    const host = fakeHost({});
+    const driver = createHostDriver(config(host.ctx.stateDir), { runner: host.ctx.runner });
+
+    await driver.applyStep({
+      id: 'volume.retain:data',
+      action: { type: 'volume.retain', name: 'data', dataset: 'tank/stockade/volumes/data' },
+      target: 'data',
+      resource: 'volume',
+      symbol: '~',
+      reason: { kind: 'removed' },
+      dependsOn: [],
+      wave: 0,
+      destructive: false,
+    });
+
+    expect(host.calls).toEqual([]);
+  });
+});
