@@ -28,6 +28,7 @@ export function planAgainstHost(
   options: { applied?: Topology; mountPrefix?: string } = {},
 ): HostPlan {
   const desired = compileTopology(manifests, config, {
+    hostAddresses: observed.foreign.hostAddresses,
     ...(options.applied === undefined ? {} : { previous: options.applied }),
     ...(options.mountPrefix === undefined ? {} : { mountPrefix: options.mountPrefix }),
   });

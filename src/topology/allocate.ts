@@ -38,6 +38,7 @@ export function allocateAddresses(
   networks: NetworkDoc[],
   replicas: Replica[],
   previous?: Topology,
+  hostAddresses: string[] = [],
 ): Map<string, NetworkAddressing> {
   const result = new Map<string, NetworkAddressing>();
   const membersByNetwork = new Map<string, Replica[]>();
@@ -51,7 +52,7 @@ export function allocateAddresses(
 
   for (const network of networks) {
     const members = membersByNetwork.get(network.metadata.name) ?? [];
-    result.set(network.metadata.name, allocateNetwork(network, members, previous));
+    result.set(network.metadata.name, allocateNetwork(network, members, previous, hostAddresses));
   }
   return result;
 }
@@ -60,12 +61,22 @@ function allocateNetwork(
   network: NetworkDoc,
   members: Replica[],
   previous: Topology | undefined,
+  hostAddresses: string[],
 ): NetworkAddressing {
   const name = network.metadata.name;
   const prefix = parsePrefix(network.spec.cidr);
   const count = countHosts(prefix);
   const taken = new Map<bigint, string>();
   const addresses = new Map<string, string>();
+
+  // Addresses the host itself already uses are never handed to a jail: stopping that jail would
+  // take the host's own address away.
+  for (const text of hostAddresses) {
+    const parsed = parseAddress(stripPrefix(text));
+    if (parsed.family === prefix.family && indexOfHost(prefix, parsed.value) !== undefined) {
+      taken.set(parsed.value, '(host)');
+    }
+  }
 
   // The gateway is reserved first; it defaults to the first host of the prefix.
   const gatewayValue =

@@ -7,9 +7,9 @@ import type { NodeConfig } from '../config/types.js';
 import type { NetworkDoc, Resources } from '../manifest/types.js';
 import { TopologyError } from '../errors/topology-error.js';
 import type { NetworkAddressing } from './allocate.js';
-import { hashHex } from './hash.js';
+import { fastHash } from './hash.js';
 import { bridgeName, epairDescription, epairName, loopbackName } from './iface-names.js';
-import { HOSTS_PATH, resolveFile } from './jail-files.js';
+import { HOSTS_PATH } from './jail-files.js';
 import { compareText } from './pf-rules.js';
 import type { Replica } from './placement.js';
 import { parseSize } from './sizes.js';
@@ -35,7 +35,8 @@ export interface JailContext {
   volumes: Record<string, DatasetNode>;
   /** The node's shared /etc/hosts. */
   hostsFile: JailFile;
-  repositoryFiles: Record<string, Uint8Array>;
+  /** Files of a jail manifest, resolved once for all its replicas. */
+  filesOf: (doc: Replica['doc']) => JailFile[];
   /** Jail manifest name to the names of its replicas on this node. */
   replicaNames: Map<string, string[]>;
 }
@@ -67,7 +68,7 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
   const env: Record<string, string> = { ...spec.env, STOCKADE_JAIL_NAME: name };
   if (firstAddress !== undefined) env['STOCKADE_JAIL_IP'] = firstAddress;
 
-  const files = (spec.files ?? []).map((f) => resolveFile(f, context.repositoryFiles, name));
+  const files = [...context.filesOf(doc)];
   if (!files.some((f) => f.path === HOSTS_PATH)) {
     files.push(context.hostsFile);
   }
@@ -103,7 +104,7 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
 export function hashSpec(jail: Omit<JailNode, 'specHash'>): string {
   // The compiler builds every record with sorted keys and every object in a fixed key order,
   // so plain JSON is stable here and much cheaper than a canonical encoder.
-  return hashHex(JSON.stringify(IMMUTABLE_FIELDS.map((field) => jail[field])), 12);
+  return fastHash(JSON.stringify(IMMUTABLE_FIELDS.map((field) => jail[field]))).slice(0, 12);
 }
 
 /** rctl rules in a fixed order, amounts as `rctl` prints them without -h. */

@@ -25,7 +25,7 @@ import {
 } from './pf-rules.js';
 import { placeReplicas, type Replica } from './placement.js';
 import { normalizeZfsProperty } from './sizes.js';
-import type { DatasetNode, HostEntry, ImageBuild, JailNode, Topology } from './types.js';
+import type { DatasetNode, HostEntry, ImageBuild, JailFile, JailNode, Topology } from './types.js';
 
 /** The user property every Stockade dataset carries. */
 export const MANAGED_MARK = 'stockade:managed';
@@ -36,6 +36,8 @@ export interface CompileOptions {
   previous?: Topology;
   /** Where the pool's datasets are mounted; a dataset `a/b` mounts at `<prefix>a/b`. */
   mountPrefix?: string;
+  /** Addresses configured on the host's own interfaces; allocation skips them. */
+  hostAddresses?: string[];
 }
 
 /**
@@ -68,7 +70,12 @@ export function compileTopology(
   const local = replicas.filter((r) => here.has(r.name));
 
   // Addresses are allocated over every replica so that nodes never hand out the same one.
-  const addressing = allocateAddresses(manifests.networks, replicas, options.previous);
+  const addressing = allocateAddresses(
+    manifests.networks,
+    replicas,
+    options.previous,
+    options.hostAddresses,
+  );
   const networks = new Map(manifests.networks.map((n) => [n.metadata.name, n]));
   const usedNetworks = new Set(
     local.flatMap((r) => (r.doc.spec.networks ?? []).map((n) => n.name)),
@@ -120,6 +127,15 @@ export function compileTopology(
     list.push(replica.name);
     replicaNames.set(replica.doc.metadata.name, list);
   }
+  const resolved = new Map<Replica['doc'], JailFile[]>();
+  const filesOf = (doc: Replica['doc']): JailFile[] => {
+    let files = resolved.get(doc);
+    if (files === undefined) {
+      files = (doc.spec.files ?? []).map((f) => resolveFile(f, manifests.files, doc.metadata.name));
+      resolved.set(doc, files);
+    }
+    return files;
+  };
   const epairs = new Map<string, string>();
   for (const replica of local) {
     const jail: JailNode = compileJail(replica, {
@@ -131,7 +147,7 @@ export function compileTopology(
       addressing,
       volumes: topology.datasets,
       hostsFile,
-      repositoryFiles: manifests.files,
+      filesOf,
       replicaNames,
     });
     checkEpairNames(jail, epairs);

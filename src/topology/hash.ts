@@ -9,6 +9,22 @@ export function hashHex(input: string | Uint8Array, length = 8): string {
   return createHash('sha256').update(input).digest('hex').slice(0, length);
 }
 
+/**
+ * A fast 64-bit FNV-1a hash of `input` as 16 hex digits, for change detection where the input
+ * is not adversarial and SHA-256 would cost more than everything else in a compile. Two 32-bit
+ * lanes with different offset bases stand in for one 64-bit state.
+ */
+export function fastHash(input: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < input.length; i++) {
+    const code = input.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
 /** An unsigned 64-bit number from SHA-256 of `input`, for slot and rendezvous hashing. */
 export function hashBigInt(input: string): bigint {
   return createHash('sha256').update(input).digest().readBigUInt64BE(0);

@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 import { TopologyError } from '../../src/errors/topology-error.js';
 import type { ManifestDoc } from '../../src/manifest/types.js';
+import { compileTopology } from '../../src/topology/compile.js';
 import type { Topology } from '../../src/topology/types.js';
-import { image, jail, network } from '../plan/builders.js';
+import { image, jail, manifestSet, network, nodeConfig } from '../plan/builders.js';
 import { compile } from '../plan/fixtures.js';
 
 // A /29 has six hosts (.1-.6); .1 is the gateway, so collisions are frequent and visible.
@@ -146,6 +147,34 @@ describe('address allocation', () => {
       expect.objectContaining({
         code: 'INVALID_ADDRESS',
         data: { network: 't', address: '10.9.1.3', owner: 'a-0' },
+      }),
+    );
+  });
+});
+
+describe('address allocation next to the host', () => {
+  it('never hands out an address the host itself uses', () => {
+    const topology = compileTopology(manifestSet([...BASE, web(3)]), nodeConfig(), {
+      hostAddresses: ['10.9.0.5/29', '192.0.2.1/24'],
+    });
+
+    expect(addresses(topology)).toEqual({
+      'web-0': '10.9.0.6/29',
+      'web-1': '10.9.0.2/29',
+      'web-2': '10.9.0.3/29',
+    });
+  });
+
+  it('refuses a fixed address the host already has', () => {
+    const act = () =>
+      compileTopology(manifestSet([...BASE, other('a', { address: '10.9.0.4' })]), nodeConfig(), {
+        hostAddresses: ['10.9.0.4/29'],
+      });
+
+    expect(act).toThrow(
+      expect.objectContaining({
+        code: 'ADDRESS_CONFLICT',
+        data: { network: 't', address: '10.9.0.4', jail: 'a-0', holder: '(host)' },
       }),
     );
   });
