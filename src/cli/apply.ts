@@ -2,7 +2,12 @@
 // `stockade apply`: one run now, with the same engine as the daemon, then the status write.
 
 import { acquireLock } from '../daemon/lock.js';
-import { exitCodeOf, formatReport, loadConfigOrReport, parseCommand } from '../daemon/cli-common.js';
+import {
+  exitCodeOf,
+  formatReport,
+  loadConfigOrReport,
+  parseCommand,
+} from '../daemon/cli-common.js';
 import { LockHeldError } from '../errors/lock-held-error.js';
 import { createLogger } from '../log/logger.js';
 import { publishStatus } from '../status/publish.js';
@@ -50,7 +55,9 @@ export async function applyOnce(
     lock = await acquireLock(config.stateDir);
   } catch (err) {
     if (!(err instanceof LockHeldError)) throw err;
-    process.stderr.write(`stockade ${name}: another stockade (pid ${String(err.data['pid'])}) is applying; try again later\n`);
+    process.stderr.write(
+      `stockade ${name}: another stockade (pid ${String(err.data['pid'])}) is applying; try again later\n`,
+    );
     return EXIT.TEMPFAIL;
   }
   try {
@@ -58,9 +65,18 @@ export async function applyOnce(
     const { engine, source } = await createRealEngine(config, logger);
     const report = await engine.run(options);
     if (values['no-status'] !== true) {
-      await publishStatus({ node: config.name, labels: config.labels, report, source, store: engine.store, logger });
+      await publishStatus({
+        node: config.name,
+        labels: config.labels,
+        report,
+        source,
+        store: engine.store,
+        logger,
+      });
     }
-    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    process.stdout.write(
+      values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
+    );
     return exitCodeOf(report);
   } finally {
     await lock.release();

@@ -29,10 +29,20 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(history, null, 2)}\n`);
     return EXIT.OK;
   }
-  const lines = ['COMMIT   APPLIED                   RESULT          ROLLBACK POINT                   MESSAGE'];
+  const lines = [
+    'COMMIT   APPLIED                   RESULT          ROLLBACK POINT                   MESSAGE',
+  ];
   for (const h of history) {
     const result = `${h.result}${h.pinned ? ' (pin)' : ''}`;
-    lines.push([h.commit.slice(0, 7).padEnd(8), h.appliedAt.padEnd(25), result.padEnd(15), (h.rollbackPoint ?? '-').padEnd(32), h.message.split('\n', 1)[0]].join(' '));
+    lines.push(
+      [
+        h.commit.slice(0, 7).padEnd(8),
+        h.appliedAt.padEnd(25),
+        result.padEnd(15),
+        (h.rollbackPoint ?? '-').padEnd(32),
+        h.message.split('\n', 1)[0],
+      ].join(' '),
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.OK;

@@ -33,9 +33,14 @@ export async function run(argv: string[]): Promise<number> {
   if (config === undefined) return EXIT.CONFIG;
 
   const history = await openStateStore(config.stateDir).readHistory();
-  const matches = [...new Map(history.filter((h) => h.commit.startsWith(rev)).map((h) => [h.commit, h])).values()];
+  const matches = [
+    ...new Map(history.filter((h) => h.commit.startsWith(rev)).map((h) => [h.commit, h])).values(),
+  ];
   if (matches.length !== 1) {
-    const why = matches.length === 0 ? 'no applied commit starts with' : 'more than one applied commit starts with';
+    const why =
+      matches.length === 0
+        ? 'no applied commit starts with'
+        : 'more than one applied commit starts with';
     process.stderr.write(`stockade rollback: ${why} '${rev}'; see stockade history\n`);
     return EXIT.DATAERR;
   }

@@ -32,12 +32,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const journal = await store.readJournal();
   if (args.values.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, ...(journal === undefined ? {} : { inProgress: journal }) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...report, ...(journal === undefined ? {} : { inProgress: journal }) }, null, 2)}\n`,
+    );
     return EXIT.OK;
   }
   process.stdout.write(`node       ${config.name}\n${formatReport(report)}`);
   if (journal !== undefined) {
-    process.stdout.write(`running    ${journal.commit.slice(0, 7)} in ${journal.phase} since ${journal.startedAt}\n`);
+    process.stdout.write(
+      `running    ${journal.commit.slice(0, 7)} in ${journal.phase} since ${journal.startedAt}\n`,
+    );
   }
   return EXIT.OK;
 }

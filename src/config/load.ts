@@ -43,7 +43,9 @@ export function parseNodeConfig(text: string, file: string): NodeConfig {
 
   const value: unknown = doc.toJS() ?? {};
   if (!validate(value)) {
-    const problems = (validate.errors ?? []).map((e) => toProblem(e, doc.contents, lineCounter, file));
+    const problems = (validate.errors ?? []).map((e) =>
+      toProblem(e, doc.contents, lineCounter, file),
+    );
     throw new ConfigError(file, problems);
   }
 
@@ -154,8 +156,11 @@ function checkSemantics(
       message: 'give secretFile or secretEnv, not both',
     });
   }
-  if (config.webhook !== undefined && config.webhook.secretFile === undefined
-    && config.webhook.secretEnv === undefined) {
+  if (
+    config.webhook !== undefined &&
+    config.webhook.secretFile === undefined &&
+    config.webhook.secretEnv === undefined
+  ) {
     const pos = positionOf(root, ['webhook'], lines, true);
     problems.push({
       file,

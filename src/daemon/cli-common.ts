@@ -14,7 +14,8 @@ import type { RunReport } from '../run/report.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parsed arguments, or the exit code to return at once (usage error or --help). */
-export type Parsed<V> = { ok: true; values: V; positionals: string[] } | { ok: false; code: number };
+export type Parsed<V> =
+  { ok: true; values: V; positionals: string[] } | { ok: false; code: number };
 
 /** Parses `argv` with `-c/--config`, `--json` and `-h/--help` added to `options`. */
 export function parseCommand<V extends Record<string, unknown>>(
@@ -37,7 +38,9 @@ export function parseCommand<V extends Record<string, unknown>>(
       },
     });
   } catch (err) {
-    process.stderr.write(`stockade ${name}: ${err instanceof Error ? err.message : String(err)}\n${usage}`);
+    process.stderr.write(
+      `stockade ${name}: ${err instanceof Error ? err.message : String(err)}\n${usage}`,
+    );
     return { ok: false, code: EXIT.USAGE };
   }
   if (parsed.values['help'] === true) {
@@ -48,17 +51,26 @@ export function parseCommand<V extends Record<string, unknown>>(
     process.stderr.write(`stockade ${name}: too many arguments\n${usage}`);
     return { ok: false, code: EXIT.USAGE };
   }
-  return { ok: true, values: parsed.values as unknown as V & { config: string; json: boolean }, positionals: parsed.positionals };
+  return {
+    ok: true,
+    values: parsed.values as unknown as V & { config: string; json: boolean },
+    positionals: parsed.positionals,
+  };
 }
 
 /** Loads the node config; on error prints every problem as file:line:col: field: message. */
-export async function loadConfigOrReport(name: string, path: string): Promise<NodeConfig | undefined> {
+export async function loadConfigOrReport(
+  name: string,
+  path: string,
+): Promise<NodeConfig | undefined> {
   try {
     return await loadNodeConfig(path);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) {
-      process.stderr.write(`stockade ${name}: ${p.file}:${p.line}:${p.column}: ${p.field || '(file)'}: ${p.message}\n`);
+      process.stderr.write(
+        `stockade ${name}: ${p.file}:${p.line}:${p.column}: ${p.field || '(file)'}: ${p.message}\n`,
+      );
     }
     return undefined;
   }
@@ -87,8 +99,16 @@ export function formatReport(report: RunReport): string {
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`${label.padEnd(10)} ${value}`);
   row('result', `${report.result} (${report.reason}): ${report.message}`);
-  row('commit', report.commit === undefined ? '-' : `${report.commit.oid.slice(0, 7)} ${report.commit.message.split('\n', 1)[0]}`);
-  row('applied', `${report.applied?.slice(0, 7) ?? '-'}${report.pinned ? ' (pinned: stockade apply --unpin follows the branch again)' : ''}`);
+  row(
+    'commit',
+    report.commit === undefined
+      ? '-'
+      : `${report.commit.oid.slice(0, 7)} ${report.commit.message.split('\n', 1)[0]}`,
+  );
+  row(
+    'applied',
+    `${report.applied?.slice(0, 7) ?? '-'}${report.pinned ? ' (pinned: stockade apply --unpin follows the branch again)' : ''}`,
+  );
   if (report.plan !== undefined) {
     const p = report.plan;
     row('plan', `+${p.create} ~${p.change} -${p.destroy} ±${p.replace} in ${p.steps} step(s)`);
@@ -96,12 +116,19 @@ export function formatReport(report: RunReport): string {
   if (report.failedStep !== undefined) row('failed', report.failedStep);
   if (report.rollbackPoint !== undefined) row('snapshot', report.rollbackPoint);
   if (report.recovered !== undefined) {
-    row('recovered', `a run of ${report.recovered.commit.slice(0, 7)} stopped in ${report.recovered.phase}`);
+    row(
+      'recovered',
+      `a run of ${report.recovered.commit.slice(0, 7)} stopped in ${report.recovered.phase}`,
+    );
   }
-  for (const j of report.jails) row('jail', `${j.name} ${j.state} ${j.health}${j.jid === undefined ? '' : ` jid ${j.jid}`}`);
+  for (const j of report.jails)
+    row('jail', `${j.name} ${j.state} ${j.health}${j.jid === undefined ? '' : ` jid ${j.jid}`}`);
   for (const e of report.errors) {
     const where = e.file === undefined ? '' : `${e.file}:${e.line ?? 0}:${e.column ?? 0}: `;
-    row('error', `${where}${e.path === undefined ? '' : `${e.path}: `}${e.message} [${e.code}]${e.command === undefined ? '' : ` (${e.command})`}`);
+    row(
+      'error',
+      `${where}${e.path === undefined ? '' : `${e.path}: `}${e.message} [${e.code}]${e.command === undefined ? '' : ` (${e.command})`}`,
+    );
   }
   for (const w of report.warnings) row('warning', w);
   row('duration', `${(report.durationMs / 1000).toFixed(1)} s`);

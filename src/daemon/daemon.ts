@@ -82,7 +82,14 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     if (lastReport === undefined) return;
     const { engine, source } = built;
     const report = withHealth(lastReport, health);
-    await publishStatus({ node: config.name, labels: config.labels, report, source, store: engine.store, logger: log });
+    await publishStatus({
+      node: config.name,
+      labels: config.labels,
+      report,
+      source,
+      store: engine.store,
+      logger: log,
+    });
   };
   const wireMonitor = (b: Built): WiredMonitor | undefined =>
     b.host === undefined || b.plan === undefined
@@ -128,16 +135,22 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   };
   const queue = createRunQueue(runOnce);
 
-  const webhook = config.webhook === undefined ? undefined : createWebhookServer({
-    secret: () => secret ?? '',
-    branch: () => config.repository.branch,
-    maxBodyBytes: () => config.webhook?.maxBodyBytes ?? 1_048_576,
-    onPush: (forge) => void queue.trigger(`webhook:${forge}`),
-    onRequest: (outcome) => {
-      metrics.recordWebhook(outcome.status);
-      log.info({ action: outcome.forge ?? 'unknown', exitCode: outcome.status }, 'webhook received');
-    },
-  });
+  const webhook =
+    config.webhook === undefined
+      ? undefined
+      : createWebhookServer({
+          secret: () => secret ?? '',
+          branch: () => config.repository.branch,
+          maxBodyBytes: () => config.webhook?.maxBodyBytes ?? 1_048_576,
+          onPush: (forge) => void queue.trigger(`webhook:${forge}`),
+          onRequest: (outcome) => {
+            metrics.recordWebhook(outcome.status);
+            log.info(
+              { action: outcome.forge ?? 'unknown', exitCode: outcome.status },
+              'webhook received',
+            );
+          },
+        });
   const metricsServer = config.metrics === undefined ? undefined : createMetricsServer(metrics);
   if (webhook !== undefined) await listen(webhook, config.webhook!.listen);
   if (metricsServer !== undefined) await listen(metricsServer, config.metrics!.listen);
@@ -177,10 +190,18 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       log.error({ err }, 'config reload failed; keeping the running config');
       return;
     }
-    if (next.stateDir !== config.stateDir || next.webhook?.listen !== config.webhook?.listen
-      || next.metrics?.listen !== config.metrics?.listen) {
+    if (
+      next.stateDir !== config.stateDir ||
+      next.webhook?.listen !== config.webhook?.listen ||
+      next.metrics?.listen !== config.metrics?.listen
+    ) {
       log.warn({}, 'state directory and listeners change only on restart');
-      next = { ...next, stateDir: config.stateDir, webhook: config.webhook, metrics: config.metrics } as NodeConfig;
+      next = {
+        ...next,
+        stateDir: config.stateDir,
+        webhook: config.webhook,
+        metrics: config.metrics,
+      } as NodeConfig;
     }
     let rebuilt: Built;
     try {
@@ -227,7 +248,10 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: match[1] as string, port: Number(match[2]) };
 }
 
-async function webhookSecret(config: NodeConfig, env: NodeJS.ProcessEnv | undefined): Promise<string | undefined> {
+async function webhookSecret(
+  config: NodeConfig,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<string | undefined> {
   if (config.webhook === undefined) return undefined;
   return readSecret({ file: config.webhook.secretFile, env: config.webhook.secretEnv }, env);
 }

@@ -35,7 +35,10 @@ export function createWiredMonitor(options: {
   let applied: AppliedState | undefined;
 
   const monitor = createHealthMonitor({
-    desired: () => (applied === undefined ? undefined : { topology: applied.topology, jails: applied.checks ?? {} }),
+    desired: () =>
+      applied === undefined
+        ? undefined
+        : { topology: applied.topology, jails: applied.checks ?? {} },
     probe: (target, check) => probe(target, check, { exec: host.exec }),
     observe: async () => (await host.observe()).topology,
     restartJail: async (name) => {
@@ -69,7 +72,8 @@ export function withHealth(report: RunReport, summary: HealthSummary | undefined
   const jails = report.jails.map((jail): JailReport => {
     const seen = byJail.get(jail.name);
     if (seen === undefined) return jail;
-    const health = seen.status === 'unchecked' ? 'none' : seen.status === 'starting' ? 'unknown' : seen.status;
+    const health =
+      seen.status === 'unchecked' ? 'none' : seen.status === 'starting' ? 'unknown' : seen.status;
     return { ...jail, health, ...(seen.crashLooping ? { state: 'failed' as const } : {}) };
   });
   return { ...report, jails };

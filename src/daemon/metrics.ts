@@ -39,7 +39,9 @@ export function createMetrics(): Metrics {
       if (options.appliedCommitTime !== undefined) appliedCommitTime = options.appliedCommitTime;
       const drift = report.reason === 'DriftDetected' || report.reason === 'DriftCorrected';
       driftSteps = drift ? (report.plan?.steps ?? 0) : 0;
-      jails = new Map(JAIL_STATES.map((s) => [s, report.jails.filter((j) => j.state === s).length]));
+      jails = new Map(
+        JAIL_STATES.map((s) => [s, report.jails.filter((j) => j.state === s).length]),
+      );
     },
     recordWebhook(status) {
       webhooks.set(status, (webhooks.get(status) ?? 0) + 1);
@@ -50,25 +52,48 @@ export function createMetrics(): Metrics {
         lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
         for (const [labels, value] of samples) lines.push(`${name}${labels} ${formatValue(value)}`);
       };
-      metric('stockade_runs_total', 'counter', 'Runs finished, by result.',
-        [...runs.entries()].map(([r, n]) => [`{result="${r}"}`, n]));
+      metric(
+        'stockade_runs_total',
+        'counter',
+        'Runs finished, by result.',
+        [...runs.entries()].map(([r, n]) => [`{result="${r}"}`, n]),
+      );
       // A summary without quantiles: its samples are the _sum and _count series.
       metric('stockade_run_duration_seconds', 'summary', 'Duration of runs.', [
         ['_sum', durationSum],
         ['_count', durationCount],
       ]);
-      metric('stockade_last_run_duration_seconds', 'gauge', 'Duration of the last run.', [['', lastDuration]]);
+      metric('stockade_last_run_duration_seconds', 'gauge', 'Duration of the last run.', [
+        ['', lastDuration],
+      ]);
       if (lastRunTime !== undefined) {
-        metric('stockade_last_run_timestamp_seconds', 'gauge', 'When the last run finished.', [['', lastRunTime]]);
+        metric('stockade_last_run_timestamp_seconds', 'gauge', 'When the last run finished.', [
+          ['', lastRunTime],
+        ]);
       }
       if (appliedCommitTime !== undefined) {
-        metric('stockade_applied_commit_timestamp_seconds', 'gauge', 'Commit time of the commit the host runs.', [['', appliedCommitTime]]);
+        metric(
+          'stockade_applied_commit_timestamp_seconds',
+          'gauge',
+          'Commit time of the commit the host runs.',
+          [['', appliedCommitTime]],
+        );
       }
-      metric('stockade_drift_steps', 'gauge', 'Plan steps the last run needed to correct drift.', [['', driftSteps]]);
-      metric('stockade_jails', 'gauge', 'Jails by state after the last run.',
-        JAIL_STATES.map((s) => [`{state="${s}"}`, jails.get(s) ?? 0]));
-      metric('stockade_webhook_requests_total', 'counter', 'Webhook requests, by response status.',
-        [...webhooks.entries()].sort(([a], [b]) => a - b).map(([s, n]) => [`{code="${s}"}`, n]));
+      metric('stockade_drift_steps', 'gauge', 'Plan steps the last run needed to correct drift.', [
+        ['', driftSteps],
+      ]);
+      metric(
+        'stockade_jails',
+        'gauge',
+        'Jails by state after the last run.',
+        JAIL_STATES.map((s) => [`{state="${s}"}`, jails.get(s) ?? 0]),
+      );
+      metric(
+        'stockade_webhook_requests_total',
+        'counter',
+        'Webhook requests, by response status.',
+        [...webhooks.entries()].sort(([a], [b]) => a - b).map(([s, n]) => [`{code="${s}"}`, n]),
+      );
       return `${lines.join('\n')}\n`;
     },
   };

@@ -51,7 +51,12 @@ export function verifySignature(
 
 /** True when the event is a push (GitLab: "Push Hook"). */
 export function isPushEvent(forge: Forge, headers: IncomingMessage['headers']): boolean {
-  const name = { github: 'x-github-event', gitlab: 'x-gitlab-event', gitea: 'x-gitea-event', forgejo: 'x-forgejo-event' }[forge];
+  const name = {
+    github: 'x-github-event',
+    gitlab: 'x-gitlab-event',
+    gitea: 'x-gitea-event',
+    forgejo: 'x-forgejo-event',
+  }[forge];
   const event = header(headers, name);
   return forge === 'gitlab' ? event === 'Push Hook' : event === 'push';
 }
@@ -95,7 +100,8 @@ async function handle(
   const body = await readLimited(req, limit);
   if (body === undefined) return { status: 413, forge, triggered: false };
 
-  if (!verifySignature(forge, req.headers, body, options.secret())) return { status: 401, forge, triggered: false };
+  if (!verifySignature(forge, req.headers, body, options.secret()))
+    return { status: 401, forge, triggered: false };
   if (!isPushEvent(forge, req.headers)) return { status: 204, forge, triggered: false };
   const ref = refOf(body);
   if (ref !== `refs/heads/${options.branch()}`) return { status: 202, forge, triggered: false };

@@ -8,7 +8,10 @@ export function withDeadline<T>(work: Promise<T>, timeoutMs: number, what: strin
   if (!Number.isFinite(timeoutMs)) return work;
 
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeadlineError(what, timeoutMs)), Math.max(0, timeoutMs));
+    const timer = setTimeout(
+      () => reject(new DeadlineError(what, timeoutMs)),
+      Math.max(0, timeoutMs),
+    );
     timer.unref();
     work.then(
       (value) => {

@@ -12,7 +12,13 @@ import { DEFAULT_DEADLINES, type EngineDeps } from './deps.js';
 import type { JailReport, RunReport } from './report.js';
 import { listRollbackPoints } from './rollback-point.js';
 import { openStateStore, type StateStore } from './state-store.js';
-import { applyStep, healthStep, recordApplied, recordStep, rollbackPointStep } from './steps-change.js';
+import {
+  applyStep,
+  healthStep,
+  recordApplied,
+  recordStep,
+  rollbackPointStep,
+} from './steps-change.js';
 import {
   compileStep,
   fetchStep,
@@ -54,7 +60,11 @@ export function createEngine(deps: EngineDeps): Engine {
   return { store, run: (options = {}) => runOnce(deps, store, options) };
 }
 
-async function runOnce(deps: EngineDeps, store: StateStore, options: RunOptions): Promise<RunReport> {
+async function runOnce(
+  deps: EngineDeps,
+  store: StateStore,
+  options: RunOptions,
+): Promise<RunReport> {
   const ctx = await openContext(deps, store, options);
   let outcome: Outcome;
   try {
@@ -74,7 +84,11 @@ async function runOnce(deps: EngineDeps, store: StateStore, options: RunOptions)
   return report;
 }
 
-async function openContext(deps: EngineDeps, store: StateStore, options: RunOptions): Promise<RunContext> {
+async function openContext(
+  deps: EngineDeps,
+  store: StateStore,
+  options: RunOptions,
+): Promise<RunContext> {
   const [applied, pin, recovered] = await Promise.all([
     store.readApplied(),
     store.readPin(),
@@ -127,12 +141,18 @@ async function handleThrow(ctx: RunContext, err: unknown): Promise<Outcome> {
   const reason = err instanceof DeadlineError ? REASONS.DeadlineExceeded : REASONS.InternalError;
   const changing = PHASES.indexOf(ctx.phase) >= PHASES.indexOf('rollback-point');
   if (changing && ctx.phase !== 'record') {
-    return { result: 'RolledBack', reason, message: '', undo: { step: ctx.phase, error: err, reason } };
+    return {
+      result: 'RolledBack',
+      reason,
+      message: '',
+      undo: { step: ctx.phase, error: err, reason },
+    };
   }
   ctx.log.error({ err, step: ctx.phase }, 'run failed');
   return {
     result: 'Failed',
-    reason: err instanceof StockadeError && err.kind === 'transient' ? REASONS.DeadlineExceeded : reason,
+    reason:
+      err instanceof StockadeError && err.kind === 'transient' ? REASONS.DeadlineExceeded : reason,
     message: `run failed in ${ctx.phase}`,
     failedStep: ctx.phase,
     errors: [toReported(err)],
@@ -144,7 +164,12 @@ function isAborted(ctx: RunContext): boolean {
 }
 
 function aborted(ctx: RunContext): Outcome {
-  return { result: 'Failed', reason: REASONS.Aborted, message: `run aborted in ${ctx.phase}`, failedStep: ctx.phase };
+  return {
+    result: 'Failed',
+    reason: REASONS.Aborted,
+    message: `run aborted in ${ctx.phase}`,
+    failedStep: ctx.phase,
+  };
 }
 
 /** A commit that needs no host change is still the commit the host runs now. */
@@ -179,7 +204,9 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
           recovered: {
             commit: ctx.recovered.commit,
             phase: ctx.recovered.phase,
-            ...(ctx.recovered.rollbackPoint === undefined ? {} : { rollbackPoint: ctx.recovered.rollbackPoint }),
+            ...(ctx.recovered.rollbackPoint === undefined
+              ? {}
+              : { rollbackPoint: ctx.recovered.rollbackPoint }),
           },
         }),
     startedAt: new Date(ctx.startedAt).toISOString(),
@@ -203,7 +230,8 @@ async function reportJails(ctx: RunContext, desired: RunContext['desired']): Pro
     const node = wanted?.jails[name];
     const seen = running[name];
     const override = ctx.jailOverrides.get(name);
-    const state = override ?? (seen === undefined ? 'missing' : seen.running ? 'running' : 'stopped');
+    const state =
+      override ?? (seen === undefined ? 'missing' : seen.running ? 'running' : 'stopped');
     const hasCheck = node !== undefined && ctx.healthChecks.has(node.manifest);
     return {
       name,

@@ -36,7 +36,12 @@ export function parseDuration(text: string | undefined): number | undefined {
 
 async function gateOne(
   entry: { jail: JailNode; check: HealthCheck },
-  options: { probe: ProbeFn; clock: Clock; defaultBudgetMs: number; signal?: AbortSignal | undefined },
+  options: {
+    probe: ProbeFn;
+    clock: Clock;
+    defaultBudgetMs: number;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<HealthVerdict> {
   const { jail, check } = entry;
   const interval = parseDuration(check.interval) ?? 2000;

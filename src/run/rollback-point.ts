@@ -10,7 +10,10 @@ const POINT = /^c-[0-9a-f]{7,40}-\d{8}T\d{6}Z$/;
 
 /** The snapshot name of the rollback point for `oid` taken at `nowMs`. */
 export function rollbackPointName(oid: string, nowMs: number): string {
-  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(nowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `c-${oid.slice(0, 12)}-${stamp}`;
 }
 

@@ -84,7 +84,9 @@ export function openStateStore(dir: string): StateStore {
     },
     readPin: () => readJsonFile<Pin>(join(dir, 'pin.json')),
     writePin: (pin) =>
-      pin === undefined ? rm(join(dir, 'pin.json'), { force: true }) : writeJsonAtomic(dir, 'pin.json', pin),
+      pin === undefined
+        ? rm(join(dir, 'pin.json'), { force: true })
+        : writeJsonAtomic(dir, 'pin.json', pin),
     readLastRun: () => readJsonFile<RunReport>(join(dir, 'last-run.json')),
     writeLastRun: (report) => writeJsonAtomic(dir, 'last-run.json', report),
     readJson: <T>(name: string) => readJsonFile<T>(join(dir, name)),

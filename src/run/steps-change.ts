@@ -21,7 +21,8 @@ export const rollbackPointStep: Step = {
     const trees = rollbackDatasets(root);
     const existing = [trees.jails, trees.volumes].filter((d) => ctx.observed!.topology.datasets[d]);
     // Resuming the same commit after a crash: its rollback point still holds the state before it.
-    const earlier = ctx.recovered?.commit === ctx.commit!.oid ? ctx.recovered.rollbackPoint : undefined;
+    const earlier =
+      ctx.recovered?.commit === ctx.commit!.oid ? ctx.recovered.rollbackPoint : undefined;
     if (earlier !== undefined) {
       ctx.rollbackPoint = earlier;
       await writeJournal(ctx);
@@ -39,7 +40,10 @@ export const rollbackPointStep: Step = {
       hostBudget(ctx),
       'zfs snapshot',
     );
-    ctx.log.info({ dataset: existing.join(' '), action: ctx.rollbackPoint }, 'rollback point taken');
+    ctx.log.info(
+      { dataset: existing.join(' '), action: ctx.rollbackPoint },
+      'rollback point taken',
+    );
     return undefined;
   },
 };
@@ -70,7 +74,11 @@ export const applyStep: Step = {
     if (waves.aborted) return undefined;
     const first = waves.failed[0];
     if (first === undefined) return undefined;
-    if (!boot) return { ...failure(first.step.id), undo: { step: first.step.id, error: first.error, reason: REASONS.StepFailed } };
+    if (!boot)
+      return {
+        ...failure(first.step.id),
+        undo: { step: first.step.id, error: first.error, reason: REASONS.StepFailed },
+      };
 
     for (const { step } of waves.failed) markJail(ctx, step.id, 'failed');
     for (const id of waves.blocked) markJail(ctx, id, 'blocked');
@@ -106,7 +114,14 @@ export const healthStep: Step = {
     if (sick === undefined) return undefined;
 
     const step = `health:${sick.jail}`;
-    return { ...failure(step), undo: { step, error: new HealthGateError(sick.jail, sick.attempts), reason: REASONS.HealthCheckFailed } };
+    return {
+      ...failure(step),
+      undo: {
+        step,
+        error: new HealthGateError(sick.jail, sick.attempts),
+        reason: REASONS.HealthCheckFailed,
+      },
+    };
   },
 };
 
@@ -133,7 +148,12 @@ export async function recordApplied(ctx: RunContext): Promise<void> {
   const now = new Date(ctx.deps.clock.now()).toISOString();
   const commit = ctx.commit!;
   if (ctx.applied?.commit.oid !== commit.oid || ctx.rollbackPoint !== undefined) {
-    await ctx.store.writeApplied({ commit, topology: ctx.desired!, appliedAt: now, checks: checksOf(ctx) });
+    await ctx.store.writeApplied({
+      commit,
+      topology: ctx.desired!,
+      appliedAt: now,
+      checks: checksOf(ctx),
+    });
     await ctx.store.appendHistory({
       commit: commit.oid,
       message: commit.message,
@@ -157,14 +177,17 @@ export async function recordApplied(ctx: RunContext): Promise<void> {
       protect,
       existing: new Set(Object.keys(ctx.observed!.topology.datasets)),
     });
-    if (destroyed.length > 0) ctx.log.info({ action: destroyed.join(' ') }, 'rollback points expired');
+    if (destroyed.length > 0)
+      ctx.log.info({ action: destroyed.join(' ') }, 'rollback points expired');
   }
   await ctx.store.clearJournal();
 }
 
 /** Health check and restart policy of each desired jail, from its manifest. */
 function checksOf(ctx: RunContext): NonNullable<AppliedState['checks']> {
-  const byManifest = new Map((ctx.manifests?.jails ?? []).map((doc) => [doc.metadata.name, doc.spec]));
+  const byManifest = new Map(
+    (ctx.manifests?.jails ?? []).map((doc) => [doc.metadata.name, doc.spec]),
+  );
   const checks: NonNullable<AppliedState['checks']> = {};
   for (const jail of Object.values(ctx.desired!.jails)) {
     const spec = byManifest.get(jail.manifest);
@@ -186,8 +209,18 @@ export async function writeJournal(ctx: RunContext): Promise<void> {
   });
 }
 
-function failure(step: string): { result: 'RolledBack'; reason: typeof REASONS.StepFailed; message: string; failedStep: string } {
-  return { result: 'RolledBack', reason: REASONS.StepFailed, message: `step ${step} failed`, failedStep: step };
+function failure(step: string): {
+  result: 'RolledBack';
+  reason: typeof REASONS.StepFailed;
+  message: string;
+  failedStep: string;
+} {
+  return {
+    result: 'RolledBack',
+    reason: REASONS.StepFailed,
+    message: `step ${step} failed`,
+    failedStep: step,
+  };
 }
 
 function markJail(ctx: RunContext, stepId: string, state: 'failed' | 'blocked'): void {

@@ -46,7 +46,8 @@ export const fetchStep: Step = {
     ctx.commit = tip;
     ctx.nextPin = undefined;
     const base = ctx.pin?.branchTip ?? ctx.applied?.commit.oid;
-    if (base === undefined || base === tip.oid || config.repository.allowForcePush) return undefined;
+    if (base === undefined || base === tip.oid || config.repository.allowForcePush)
+      return undefined;
     if (await withDeadline(source.isAncestor(base, tip.oid), hostBudget(ctx), 'git merge-base')) {
       return undefined;
     }
@@ -54,7 +55,9 @@ export const fetchStep: Step = {
       result: 'Refused',
       reason: REASONS.ForcePushRefused,
       message: `commit ${short(tip.oid)} does not descend from ${short(base)}; set repository.allowForcePush to follow it`,
-      errors: [{ code: 'FORCE_PUSH_REFUSED', message: `history rewritten from ${base} to ${tip.oid}` }],
+      errors: [
+        { code: 'FORCE_PUSH_REFUSED', message: `history rewritten from ${base} to ${tip.oid}` },
+      ],
     };
   },
 };
@@ -64,7 +67,11 @@ export const loadStep: Step = {
   phase: 'load',
   async run(ctx) {
     const commit = ctx.commit!;
-    const files = await withDeadline(ctx.deps.source.readTree(commit.oid), hostBudget(ctx), 'git read tree');
+    const files = await withDeadline(
+      ctx.deps.source.readTree(commit.oid),
+      hostBudget(ctx),
+      'git read tree',
+    );
     // The host's own addresses, so a manifest claiming one is refused before anything changes.
     const observed = await withDeadline(ctx.deps.host.observe(), hostBudget(ctx), 'observe');
     const loaded = ctx.deps.load(files, {
@@ -72,7 +79,9 @@ export const loadStep: Step = {
       // Observe reports them with their prefix length; the loader compares bare addresses.
       hostAddresses: observed.foreign.hostAddresses.map((a) => a.split('/')[0] ?? a),
     });
-    ctx.warnings.push(...loaded.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`));
+    ctx.warnings.push(
+      ...loaded.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
+    );
     if (!loaded.ok) {
       return {
         result: 'ValidationFailed',
@@ -90,7 +99,8 @@ export const loadStep: Step = {
     }
     ctx.manifests = loaded.manifests;
     for (const jail of loaded.manifests.jails) {
-      if (jail.spec.health !== undefined) ctx.healthChecks.set(jail.metadata.name, jail.spec.health);
+      if (jail.spec.health !== undefined)
+        ctx.healthChecks.set(jail.metadata.name, jail.spec.health);
     }
     return undefined;
   },
@@ -101,7 +111,11 @@ export const compileStep: Step = {
   phase: 'compile',
   async run(ctx) {
     try {
-      ctx.desired = ctx.deps.compile(ctx.manifests!, ctx.deps.config, optionalPrevious(ctx.applied?.topology));
+      ctx.desired = ctx.deps.compile(
+        ctx.manifests!,
+        ctx.deps.config,
+        optionalPrevious(ctx.applied?.topology),
+      );
     } catch (err) {
       if (!(err instanceof StockadeError)) throw err;
       return {
@@ -149,9 +163,15 @@ export const planStep: Step = {
 
     // A run that died after its apply still owes the health gate and the record.
     const unfinished =
-      ctx.recovered?.commit === ctx.commit!.oid && ['apply', 'health'].includes(ctx.recovered.phase);
+      ctx.recovered?.commit === ctx.commit!.oid &&
+      ['apply', 'health'].includes(ctx.recovered.phase);
     if (ctx.plan.steps.length === 0 && !unfinished) {
-      return { result: 'NoChange', reason: ctx.pinned ? REASONS.Pinned : REASONS.UpToDate, message: 'host matches the commit', converged: true };
+      return {
+        result: 'NoChange',
+        reason: ctx.pinned ? REASONS.Pinned : REASONS.UpToDate,
+        message: 'host matches the commit',
+        converged: true,
+      };
     }
     if (ctx.drift && !selfHeal) {
       return {

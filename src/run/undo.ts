@@ -30,9 +30,17 @@ export async function undoApply(
   try {
     if (ctx.rollbackPoint !== undefined) {
       const trees = rollbackDatasets(config.zfs.root);
-      await withDeadline(host.rollbackRecursive(trees.jails, ctx.rollbackPoint), hostBudget(ctx), 'zfs rollback');
+      await withDeadline(
+        host.rollbackRecursive(trees.jails, ctx.rollbackPoint),
+        hostBudget(ctx),
+        'zfs rollback',
+      );
       for (const volume of volumesWritten(ctx)) {
-        await withDeadline(host.rollbackRecursive(volume, ctx.rollbackPoint), hostBudget(ctx), 'zfs rollback');
+        await withDeadline(
+          host.rollbackRecursive(volume, ctx.rollbackPoint),
+          hostBudget(ctx),
+          'zfs rollback',
+        );
       }
     }
     const observed = await withDeadline(host.observe(), hostBudget(ctx), 'observe');
@@ -59,7 +67,8 @@ export async function undoApply(
   }
 
   await ctx.store.clearJournal();
-  const back = ctx.applied === undefined ? 'an empty host' : `commit ${short(ctx.applied.commit.oid)}`;
+  const back =
+    ctx.applied === undefined ? 'an empty host' : `commit ${short(ctx.applied.commit.oid)}`;
   return {
     result: 'RolledBack',
     reason: failure.reason,
@@ -125,5 +134,14 @@ async function destroyNewDatasets(ctx: RunContext, previous: Topology): Promise<
 
 /** The topology of a host that runs nothing of Stockade's. */
 export function emptyTopology(root: string): Topology {
-  return { root, datasets: {}, images: {}, netifs: {}, jails: {}, anchors: {}, tables: {}, hosts: [] };
+  return {
+    root,
+    datasets: {},
+    images: {},
+    netifs: {},
+    jails: {},
+    anchors: {},
+    tables: {},
+    hosts: [],
+  };
 }

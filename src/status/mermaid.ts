@@ -20,10 +20,13 @@ export function renderFlowchart(graph: StatusGraph, prefix: string): string[] {
     return value;
   };
 
-  for (const name of graph.networks) lines.push(`  ${id('n', name)}{{"${escapeLabel(`net ${name}`)}"}}`);
+  for (const name of graph.networks)
+    lines.push(`  ${id('n', name)}{{"${escapeLabel(`net ${name}`)}"}}`);
   for (const name of graph.volumes) lines.push(`  ${id('v', name)}[("${escapeLabel(name)}")]`);
-  for (const jail of graph.jails) lines.push(`  ${id('j', jail.name)}["${escapeLabel(jail.name)}"]`);
-  for (const service of graph.services) lines.push(`  ${id('s', service.name)}(["${escapeLabel(`svc ${service.name}`)}"])`);
+  for (const jail of graph.jails)
+    lines.push(`  ${id('j', jail.name)}["${escapeLabel(jail.name)}"]`);
+  for (const service of graph.services)
+    lines.push(`  ${id('s', service.name)}(["${escapeLabel(`svc ${service.name}`)}"])`);
   for (const jail of graph.jails) {
     for (const net of jail.networks) lines.push(`  ${id('j', jail.name)} --- ${id('n', net)}`);
     for (const vol of jail.volumes) {

@@ -77,7 +77,10 @@ export function buildNodeStatus(options: {
     kind: 'NodeStatus',
     node: options.node,
     labels: options.labels,
-    applied: applied === undefined ? null : { commit: applied.commit.oid, message: firstLine(applied.commit.message) },
+    applied:
+      applied === undefined
+        ? null
+        : { commit: applied.commit.oid, message: firstLine(applied.commit.message) },
     observed: report.commit?.oid ?? null,
     pinned: report.pinned,
     result: report.result,
@@ -102,7 +105,8 @@ export function buildNodeStatus(options: {
  */
 function keepLastChange(status: NodeStatus, previous: NodeStatus | undefined): NodeStatus {
   const quiet = status.result === 'NoChange' && status.reason === REASONS.UpToDate;
-  if (!quiet || previous === undefined || previous.applied?.commit !== status.applied?.commit) return status;
+  if (!quiet || previous === undefined || previous.applied?.commit !== status.applied?.commit)
+    return status;
   if (previous.result !== 'Applied' || previous.pinned !== status.pinned) return status;
   return {
     ...status,
@@ -110,7 +114,11 @@ function keepLastChange(status: NodeStatus, previous: NodeStatus | undefined): N
     reason: previous.reason,
     message: previous.message,
     plan: previous.plan,
-    conditions: status.conditions.map((c) => ({ ...c, reason: previous.reason, message: previous.message })),
+    conditions: status.conditions.map((c) => ({
+      ...c,
+      reason: previous.reason,
+      message: previous.message,
+    })),
   };
 }
 
@@ -127,7 +135,9 @@ export function graphOf(topology: Topology | undefined): StatusGraph {
     .map((j) => ({
       name: j.name,
       networks: [...new Set(j.interfaces.map((i) => i.network))].sort(),
-      volumes: j.mounts.map((m) => ({ name: m.volume, readonly: m.readonly })).sort((x, y) => x.name.localeCompare(y.name)),
+      volumes: j.mounts
+        .map((m) => ({ name: m.volume, readonly: m.readonly }))
+        .sort((x, y) => x.name.localeCompare(y.name)),
     }))
     .sort((x, y) => x.name.localeCompare(y.name));
   const networks = [...new Set(Object.values(topology.netifs).map((n) => n.network))].sort();
@@ -151,14 +161,20 @@ export function graphOf(topology: Topology | undefined): StatusGraph {
 }
 
 function conditionsOf(report: RunReport): Condition[] {
-  const ok = report.result === 'Applied' || (report.result === 'NoChange' && report.reason !== REASONS.DriftDetected);
+  const ok =
+    report.result === 'Applied' ||
+    (report.result === 'NoChange' && report.reason !== REASONS.DriftDetected);
   const unhealthy = report.jails.some((j) => j.health === 'unhealthy');
   const conditions = [condition('Ready', report, ok && !unhealthy ? 'True' : 'False')];
   const add = (type: ConditionType, holds: boolean) => {
     if (holds) conditions.push(condition(type, report, 'True'));
   };
   add('ValidationFailed', report.result === 'ValidationFailed');
-  add('ApplyFailed', report.result === 'RolledBack' || (report.result === 'Failed' && report.reason !== REASONS.SourceUnavailable));
+  add(
+    'ApplyFailed',
+    report.result === 'RolledBack' ||
+      (report.result === 'Failed' && report.reason !== REASONS.SourceUnavailable),
+  );
   add('HealthCheckFailed', report.reason === REASONS.HealthCheckFailed || unhealthy);
   add('DriftDetected', report.reason === REASONS.DriftDetected);
   add('SourceUnavailable', report.reason === REASONS.SourceUnavailable);
@@ -168,7 +184,8 @@ function conditionsOf(report: RunReport): Condition[] {
 
 function condition(type: ConditionType, report: RunReport, status: 'True' | 'False'): Condition {
   const reason = type === 'Pinned' ? REASONS.Pinned : report.reason;
-  const message = type === 'Pinned' ? 'node runs a rolled-back commit, not the branch tip' : report.message;
+  const message =
+    type === 'Pinned' ? 'node runs a rolled-back commit, not the branch tip' : report.message;
   return { type, status, reason, message, commit: report.commit?.oid ?? null };
 }
 

@@ -50,7 +50,10 @@ export async function publishStatus(options: {
 
   const message = `status: ${node} ${status.result} ${status.reason}${report.commit === undefined ? '' : ` at ${report.commit.oid.slice(0, 7)}`}`;
   try {
-    const commit = await source.writeStatus({ [`nodes/${node}.json`]: `${JSON.stringify(status, null, 2)}\n` }, message);
+    const commit = await source.writeStatus(
+      { [`nodes/${node}.json`]: `${JSON.stringify(status, null, 2)}\n` },
+      message,
+    );
     await store.writeJson(WRITTEN_STATUS_FILE, status);
     logger.info({ commit: commit ?? null }, 'status written');
     return { status, changed: true, ...(commit === undefined ? {} : { commit }) };

@@ -32,8 +32,13 @@ export function renderStatusIndex(nodeFiles: Map<string, string>): string {
 
 function renderNode(s: NodeStatus, index: number): string[] {
   const ready = s.conditions.find((c) => c.type === 'Ready')?.status === 'True';
-  const plan = s.plan === null ? '-' : `+${s.plan.create} ~${s.plan.change} -${s.plan.destroy} ±${s.plan.replace}`;
-  const negatives = s.conditions.filter((c) => c.type !== 'Ready' && c.status === 'True').map((c) => c.type);
+  const plan =
+    s.plan === null
+      ? '-'
+      : `+${s.plan.create} ~${s.plan.change} -${s.plan.destroy} ±${s.plan.replace}`;
+  const negatives = s.conditions
+    .filter((c) => c.type !== 'Ready' && c.status === 'True')
+    .map((c) => c.type);
   const lines = [
     `## ${cell(s.node)}`,
     '',
@@ -51,7 +56,8 @@ function renderNode(s: NodeStatus, index: number): string[] {
   ];
   if (s.jails.length > 0) {
     lines.push('| Jail | State | Health | JID |', '| --- | --- | --- | --- |');
-    for (const j of s.jails) lines.push(`| ${cell(j.name)} | ${j.state} | ${j.health} | ${j.jid ?? '-'} |`);
+    for (const j of s.jails)
+      lines.push(`| ${cell(j.name)} | ${j.state} | ${j.health} | ${j.jid ?? '-'} |`);
     lines.push('');
   }
   if (s.errors.length > 0) {
@@ -73,5 +79,10 @@ function errorLine(e: NodeStatus['errors'][number]): string {
 
 /** Text safe inside a Markdown table cell: no pipe, no line break, no HTML. */
 function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }

@@ -65,7 +65,13 @@ describe('parseNodeConfig', () => {
     const text = MINIMAL.replace('pf:\n', 'pollInterval: often\npf:\n');
 
     expect(problemsOf(text)).toEqual([
-      { file: '/etc/s.yaml', line: 6, column: 15, field: 'pollInterval', message: 'must be integer' },
+      {
+        file: '/etc/s.yaml',
+        line: 6,
+        column: 15,
+        field: 'pollInterval',
+        message: 'must be integer',
+      },
     ]);
   });
 
@@ -73,16 +79,26 @@ describe('parseNodeConfig', () => {
     const text = MINIMAL.replace('  root: zroot/stockade\n', '  root: zroot/stockade\n  pool: x\n');
 
     expect(problemsOf(text)).toEqual([
-      { file: '/etc/s.yaml', line: 6, column: 3, field: 'zfs.pool', message: 'is not a known field' },
+      {
+        file: '/etc/s.yaml',
+        line: 6,
+        column: 3,
+        field: 'zfs.pool',
+        message: 'is not a known field',
+      },
     ]);
   });
 
   it('reports every problem of the file at once, missing fields included', () => {
-    const text = 'name: Web_1\nrepository: {}\nzfs:\n  root: zroot/stockade\npf:\n  externalInterface: em0\n';
+    const text =
+      'name: Web_1\nrepository: {}\nzfs:\n  root: zroot/stockade\npf:\n  externalInterface: em0\n';
 
     expect(problemsOf(text)).toEqual([
       {
-        file: '/etc/s.yaml', line: 1, column: 7, field: 'name',
+        file: '/etc/s.yaml',
+        line: 1,
+        column: 7,
+        field: 'name',
         message: 'must match pattern "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"',
       },
       { file: '/etc/s.yaml', line: 2, column: 13, field: 'repository.url', message: 'is required' },
@@ -95,20 +111,28 @@ describe('parseNodeConfig', () => {
 
     expect(problemsOf(text)).toEqual([
       {
-        file: '/etc/s.yaml', line: 8, column: 1, field: 'webhook.secretFile',
+        file: '/etc/s.yaml',
+        line: 8,
+        column: 1,
+        field: 'webhook.secretFile',
         message: 'a webhook needs a secret: set secretFile or secretEnv',
       },
     ]);
     expect(problemsOf(twice)).toEqual([
       {
-        file: '/etc/s.yaml', line: 11, column: 3, field: 'webhook.secretEnv',
+        file: '/etc/s.yaml',
+        line: 11,
+        column: 3,
+        field: 'webhook.secretEnv',
         message: 'give secretFile or secretEnv, not both',
       },
     ]);
   });
 
   it('reports a YAML syntax error with its position', () => {
-    expect(problemsOf('name: [web1\n')).toMatchObject([{ file: '/etc/s.yaml', line: 2, field: '' }]);
+    expect(problemsOf('name: [web1\n')).toMatchObject([
+      { file: '/etc/s.yaml', line: 2, field: '' },
+    ]);
   });
 });
 

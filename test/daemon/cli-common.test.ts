@@ -36,26 +36,45 @@ async function nodeWithHistory() {
   const dir = await tempDir();
   const stateDir = join(dir, 'state');
   const config = join(dir, 'stockade.yaml');
-  await writeFile(config, [
-    'name: node1', 'repository:', '  url: http://127.0.0.1:9/x.git', 'zfs:', '  root: tank/stockade',
-    'pf:', '  externalInterface: em0', `stateDir: ${stateDir}`, '',
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      'name: node1',
+      'repository:',
+      '  url: http://127.0.0.1:9/x.git',
+      'zfs:',
+      '  root: tank/stockade',
+      'pf:',
+      '  externalInterface: em0',
+      `stateDir: ${stateDir}`,
+      '',
+    ].join('\n'),
+  );
   const fakes = fakeDeps(stateDir);
   const engine = createEngine(fakes.deps);
   fakes.git.push('a'.repeat(40), { 'app.json': manifestFile([{ name: 'web' }]) });
   await engine.run();
-  fakes.git.push(`aaaab${'b'.repeat(35)}`, { 'app.json': manifestFile([{ name: 'web', version: '2' }]) });
+  fakes.git.push(`aaaab${'b'.repeat(35)}`, {
+    'app.json': manifestFile([{ name: 'web', version: '2' }]),
+  });
   await engine.run();
   return { config, stateDir };
 }
 
 describe('exitCodeOf', () => {
   it('maps each result to its sysexits code', () => {
-    const codes = ([
-      ['Applied', 'Applied'], ['NoChange', 'UpToDate'], ['ValidationFailed', 'ManifestInvalid'],
-      ['Refused', 'PruneGuard'], ['RolledBack', 'StepFailed'], ['Failed', 'SourceUnavailable'],
-      ['Failed', 'Aborted'], ['Failed', 'RollbackFailed'],
-    ] as const).map(([result, reason]) => exitCodeOf({ ...appliedReport(), result, reason } as RunReport));
+    const codes = (
+      [
+        ['Applied', 'Applied'],
+        ['NoChange', 'UpToDate'],
+        ['ValidationFailed', 'ManifestInvalid'],
+        ['Refused', 'PruneGuard'],
+        ['RolledBack', 'StepFailed'],
+        ['Failed', 'SourceUnavailable'],
+        ['Failed', 'Aborted'],
+        ['Failed', 'RollbackFailed'],
+      ] as const
+    ).map(([result, reason]) => exitCodeOf({ ...appliedReport(), result, reason } as RunReport));
 
     expect(codes).toEqual([0, 0, 65, 65, 1, 69, 75, 1]);
   });
@@ -64,26 +83,38 @@ describe('exitCodeOf', () => {
 describe('formatReport', () => {
   it('prints one labelled line per fact', () => {
     const report = appliedReport({
-      result: 'RolledBack', reason: 'StepFailed', message: 'jail.create:web-0 failed; rolled back',
-      failedStep: 'jail.create:web-0', pinned: true,
-      errors: [{ code: 'HOST_COMMAND_FAILED', message: 'exit 1', step: 'jail.create:web-0', command: 'jail -c name=web-0' }],
+      result: 'RolledBack',
+      reason: 'StepFailed',
+      message: 'jail.create:web-0 failed; rolled back',
+      failedStep: 'jail.create:web-0',
+      pinned: true,
+      errors: [
+        {
+          code: 'HOST_COMMAND_FAILED',
+          message: 'exit 1',
+          step: 'jail.create:web-0',
+          command: 'jail -c name=web-0',
+        },
+      ],
       warnings: ['volume logs retained'],
     });
 
-    expect(formatReport(report)).toBe([
-      'result     RolledBack (StepFailed): jail.create:web-0 failed; rolled back',
-      'commit     1a2b3c4 Add db',
-      'applied    1a2b3c4 (pinned: stockade apply --unpin follows the branch again)',
-      'plan       +2 ~0 -0 ±0 in 9 step(s)',
-      'failed     jail.create:web-0',
-      'snapshot   c-1a2b3c4d5e6f-20261204T120000Z',
-      'jail       db-0 running none jid 4',
-      'jail       web-0 running healthy jid 5',
-      'error      exit 1 [HOST_COMMAND_FAILED] (jail -c name=web-0)',
-      'warning    volume logs retained',
-      'duration   5.0 s',
-      '',
-    ].join('\n'));
+    expect(formatReport(report)).toBe(
+      [
+        'result     RolledBack (StepFailed): jail.create:web-0 failed; rolled back',
+        'commit     1a2b3c4 Add db',
+        'applied    1a2b3c4 (pinned: stockade apply --unpin follows the branch again)',
+        'plan       +2 ~0 -0 ±0 in 9 step(s)',
+        'failed     jail.create:web-0',
+        'snapshot   c-1a2b3c4d5e6f-20261204T120000Z',
+        'jail       db-0 running none jid 4',
+        'jail       web-0 running healthy jid 5',
+        'error      exit 1 [HOST_COMMAND_FAILED] (jail -c name=web-0)',
+        'warning    volume logs retained',
+        'duration   5.0 s',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
@@ -100,7 +131,10 @@ describe('the commands', () => {
       'result     Applied (Applied): commit aaaabbb applied in 4 step(s)',
       'commit     aaaabbb commit aaaa',
     ]);
-    expect(JSON.parse(json.out)).toMatchObject({ result: 'Applied', applied: `aaaab${'b'.repeat(35)}` });
+    expect(JSON.parse(json.out)).toMatchObject({
+      result: 'Applied',
+      applied: `aaaab${'b'.repeat(35)}`,
+    });
   });
 
   it('history lists applied commits newest first', async () => {
@@ -109,7 +143,12 @@ describe('the commands', () => {
     const { code, out } = await capture(() => history(['-c', config, '--json']));
 
     expect(code).toBe(0);
-    expect(JSON.parse(out).map((h: { commit: string; rollbackPoint?: string }) => [h.commit.slice(0, 5), h.rollbackPoint ?? null])).toEqual([
+    expect(
+      JSON.parse(out).map((h: { commit: string; rollbackPoint?: string }) => [
+        h.commit.slice(0, 5),
+        h.rollbackPoint ?? null,
+      ]),
+    ).toEqual([
       ['aaaab', 'c-aaaabbbbbbbb-20261204T120000Z'],
       ['aaaaa', null],
     ]);
@@ -123,8 +162,12 @@ describe('the commands', () => {
     const usage = await capture(() => rollback(['-c', config, 'HEAD~1']));
 
     expect([ambiguous.code, unknown.code, usage.code]).toEqual([65, 65, 64]);
-    expect(ambiguous.err).toBe("stockade rollback: more than one applied commit starts with 'aaaa'; see stockade history\n");
-    expect(unknown.err).toBe("stockade rollback: no applied commit starts with 'cccc'; see stockade history\n");
+    expect(ambiguous.err).toBe(
+      "stockade rollback: more than one applied commit starts with 'aaaa'; see stockade history\n",
+    );
+    expect(unknown.err).toBe(
+      "stockade rollback: no applied commit starts with 'cccc'; see stockade history\n",
+    );
     expect(usage.err.startsWith('stockade rollback: REV must be 4 to 40 hex digits\n')).toBe(true);
   });
 

@@ -71,7 +71,9 @@ describe('the daemon', () => {
     git.push(B, { 'app.json': manifestFile([{ name: 'web', version: '2' }, { name: 'api' }]) });
     expect(await push(daemon.webhookAddress()!.port, 'first-secret')).toBe(202);
     await daemon.trigger('test');
-    const metrics = await (await fetch(`http://127.0.0.1:${daemon.metricsAddress()!.port}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${daemon.metricsAddress()!.port}/metrics`)
+    ).text();
     await daemon.stop();
 
     expect(afterStart).toBe(1);
@@ -125,7 +127,9 @@ describe('the daemon', () => {
 
     void daemon.trigger('test');
     await daemon.done;
-    const stepsBeforeStop = host.calls.filter((c) => c.method === 'applyStep').map((c) => c.args[0]);
+    const stepsBeforeStop = host.calls
+      .filter((c) => c.method === 'applyStep')
+      .map((c) => c.args[0]);
     const journal = await createEngine(deps).store.readJournal();
     host.beforeStep = undefined;
     const second = await start();

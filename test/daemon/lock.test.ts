@@ -15,7 +15,9 @@ describe('acquireLock', () => {
     const second = acquireLock(dir, { pid: 2222, isAlive: () => true, boot: 7 });
 
     await expect(second).rejects.toMatchObject({
-      code: 'LOCK_HELD', kind: 'waiting', data: { path: join(dir, LOCK_FILE), pid: 1111 },
+      code: 'LOCK_HELD',
+      kind: 'waiting',
+      data: { path: join(dir, LOCK_FILE), pid: 1111 },
     });
     expect(await readFile(join(dir, LOCK_FILE), 'utf8')).toBe('1111\nboot=7\n');
     await first.release();
@@ -45,7 +47,10 @@ describe('acquireLock', () => {
     const dir = await tempDir();
     await acquireLock(dir);
 
-    await expect(acquireLock(dir)).rejects.toMatchObject({ code: 'LOCK_HELD', data: { pid: process.pid } });
+    await expect(acquireLock(dir)).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+      data: { pid: process.pid },
+    });
   });
 
   it('does not remove a lock another process took after ours was released', async () => {

@@ -62,12 +62,21 @@ describe('rc.d/stockade', () => {
   it('refuses to start with a config the CLI rejects', async () => {
     const good = await stubbed('echo "$@" > "$(dirname "$0")/argv"; exit 0');
     const bad = await stubbed('exit 78');
-    const env = (dir: string) => ({ PATH: process.env['PATH'], stockade_node: join(dir, 'node'), stockade_main: '/m.js', stockade_config: '/c.yaml' });
+    const env = (dir: string) => ({
+      PATH: process.env['PATH'],
+      stockade_node: join(dir, 'node'),
+      stockade_main: '/m.js',
+      stockade_config: '/c.yaml',
+    });
 
     await run('sh', [join(good, 'stockade'), 'configtest'], { env: env(good) });
-    const failed = await run('sh', [join(bad, 'stockade'), 'configtest'], { env: env(bad) }).catch((e: unknown) => e);
+    const failed = await run('sh', [join(bad, 'stockade'), 'configtest'], { env: env(bad) }).catch(
+      (e: unknown) => e,
+    );
 
-    expect(await readFile(join(good, 'argv'), 'utf8')).toBe('/m.js run --check-config -c /c.yaml\n');
+    expect(await readFile(join(good, 'argv'), 'utf8')).toBe(
+      '/m.js run --check-config -c /c.yaml\n',
+    );
     expect(failed).toMatchObject({ code: 1, stderr: '/c.yaml is not a valid Stockade config.\n' });
   });
 });

@@ -22,11 +22,17 @@ function signed(forge: Forge, body: string, secret = SECRET): Record<string, str
     case 'gitlab':
       return { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': secret };
     case 'gitea':
-      return { 'x-gitea-event': 'push', 'x-github-event': 'push', 'x-gitea-signature': hmac(body, secret) };
+      return {
+        'x-gitea-event': 'push',
+        'x-github-event': 'push',
+        'x-gitea-signature': hmac(body, secret),
+      };
     case 'forgejo':
       return {
-        'x-forgejo-event': 'push', 'x-gitea-event': 'push',
-        'x-forgejo-signature': hmac(body, secret), 'x-gitea-signature': hmac(body, 'other'),
+        'x-forgejo-event': 'push',
+        'x-gitea-event': 'push',
+        'x-forgejo-signature': hmac(body, secret),
+        'x-gitea-signature': hmac(body, 'other'),
       };
   }
 }
@@ -56,7 +62,11 @@ afterEach(async () => {
 });
 
 async function post(headers: Record<string, string>, body: string, path = url): Promise<number> {
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -69,12 +79,16 @@ describe.each(['github', 'gitlab', 'gitea', 'forgejo'] as const)('a %s push', (f
 
   it('with a wrong signature gets 401 and triggers nothing', async () => {
     expect(await post(signed(forge, PUSH, 'wrong-secret'), PUSH)).toBe(401);
-    expect(await post(signed(forge, PUSH), PUSH.replace('abc', 'abd'))).toBe(forge === 'gitlab' ? 202 : 401);
+    expect(await post(signed(forge, PUSH), PUSH.replace('abc', 'abd'))).toBe(
+      forge === 'gitlab' ? 202 : 401,
+    );
     expect(pushes).toEqual(forge === 'gitlab' ? ['gitlab'] : []);
   });
 
   it('without a signature gets 401', async () => {
-    const headers = Object.fromEntries(Object.entries(signed(forge, PUSH)).filter(([k]) => k.endsWith('-event')));
+    const headers = Object.fromEntries(
+      Object.entries(signed(forge, PUSH)).filter(([k]) => k.endsWith('-event')),
+    );
 
     expect(await post(headers, PUSH)).toBe(401);
     expect(pushes).toEqual([]);

@@ -11,7 +11,9 @@ describe('deadlines', () => {
     const never = new Promise<never>(() => undefined);
 
     await expect(withDeadline(never, 5, 'zfs snapshot')).rejects.toMatchObject({
-      code: 'DEADLINE_EXCEEDED', kind: 'transient', data: { what: 'zfs snapshot', timeoutMs: 5 },
+      code: 'DEADLINE_EXCEEDED',
+      kind: 'transient',
+      data: { what: 'zfs snapshot', timeoutMs: 5 },
     });
     await expect(withDeadline(Promise.resolve(7), 5, 'x')).resolves.toBe(7);
   });
@@ -33,7 +35,9 @@ describe('deadlines', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({
-      result: 'RolledBack', reason: 'StepFailed', failedStep: 'jail.startCommand:api-0',
+      result: 'RolledBack',
+      reason: 'StepFailed',
+      failedStep: 'jail.startCommand:api-0',
       errors: [{ code: 'DEADLINE_EXCEEDED', step: 'jail.startCommand:api-0' }],
     });
     expect(stable(host.topology)).toEqual(stable(previous));
@@ -51,7 +55,9 @@ describe('deadlines', () => {
     const report = await createEngine({ ...deps, compile: slowCompile }).run();
 
     expect(report).toMatchObject({
-      result: 'Failed', reason: 'DeadlineExceeded', phase: 'observe',
+      result: 'Failed',
+      reason: 'DeadlineExceeded',
+      phase: 'observe',
       errors: [{ code: 'DEADLINE_EXCEEDED' }],
     });
   });

@@ -42,7 +42,10 @@ async function crashAt(phase: Phase, mode: Mode) {
   git.push(A, { 'app.json': manifestFile([{ name: 'web' }, { name: 'db' }]) });
   await createEngine(deps).run();
   git.push(B, {
-    'app.json': manifestFile([{ name: 'web', version: '2', health: { tcp: { port: 80 } } }, { name: 'api' }]),
+    'app.json': manifestFile([
+      { name: 'web', version: '2', health: { tcp: { port: 80 } } },
+      { name: 'api' },
+    ]),
   });
 
   const controller = new AbortController();
@@ -63,14 +66,15 @@ async function crashAt(phase: Phase, mode: Mode) {
       isAncestor: (a, d) => git.isAncestor(a, d),
       writeStatus: (f, m) => git.writeStatus(f, m),
     },
-    compile: (m, c, o) => (fire('compile'), (compiled = true), fakeCompile(m, c)),
+    compile: (m, c) => (fire('compile'), (compiled = true), fakeCompile(m, c)),
     plan: (d, o, p) => (fire('plan'), deps.plan(d, o, p)),
     probe: async (jail, check) => (fire('health'), deps.probe(jail, check)),
   };
   host.beforeCall = (method) => {
     if (method === 'observe' && compiled) fire('observe');
     if (method === 'snapshotRecursive') fire('rollback-point');
-    if (method === 'listSnapshots' && host.calls.some((c) => c.method === 'snapshotRecursive')) fire('record');
+    if (method === 'listSnapshots' && host.calls.some((c) => c.method === 'snapshotRecursive'))
+      fire('record');
   };
   host.beforeStep = (step) => {
     if (step.id === 'jail.create:api-0') fire('apply');
@@ -107,11 +111,15 @@ describe.each(['abort', 'throw'] as const)('a run interrupted by %s', (mode) => 
       expect(second.recovered).toBeUndefined();
     }
     // Before the rollback point, or after an undo, the host is exactly as commit A left it.
-    const untouched = ['fetch', 'load', 'compile', 'observe', 'plan', 'rollback-point'].includes(phase);
+    const untouched = ['fetch', 'load', 'compile', 'observe', 'plan', 'rollback-point'].includes(
+      phase,
+    );
     if (first.result === 'RolledBack' || untouched) {
       expect(stable(afterFirst)).toEqual(stable(previous));
     }
-    expect(second.result).toBe(first.result === 'Applied' || phase === 'record' ? 'NoChange' : 'Applied');
+    expect(second.result).toBe(
+      first.result === 'Applied' || phase === 'record' ? 'NoChange' : 'Applied',
+    );
     expect(second.applied).toBe(B);
     expect(stable(host.topology)).toEqual(want);
     expect(journalAfter).toBeUndefined();

@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { createEngine } from '../../src/run/engine.js';
-import { commandError, fakeCompile, fakeDeps, fakeLoad, manifestFile, testConfig } from './fakes.js';
+import {
+  commandError,
+  fakeCompile,
+  fakeDeps,
+  fakeLoad,
+  manifestFile,
+  testConfig,
+} from './fakes.js';
 import { stable, tempDir } from './helpers.js';
 
 const A = 'a'.repeat(40);
@@ -26,14 +33,21 @@ async function world(over: Parameters<typeof fakeDeps>[1] = {}) {
 describe('a pushed commit', () => {
   it('is applied, recorded, and a second run changes nothing', async () => {
     const { dir, git, host, engine } = await world();
-    git.push(A, { 'app.json': manifestFile([{ name: 'web', volumes: [{ name: 'data' }] }], ['data']) });
+    git.push(A, {
+      'app.json': manifestFile([{ name: 'web', volumes: [{ name: 'data' }] }], ['data']),
+    });
 
     const first = await engine.run();
     const calls = host.calls.length;
     const second = await engine.run();
 
     expect(first).toMatchObject({
-      result: 'Applied', reason: 'Applied', applied: A, pinned: false, phase: 'record', errors: [],
+      result: 'Applied',
+      reason: 'Applied',
+      applied: A,
+      pinned: false,
+      phase: 'record',
+      errors: [],
       plan: { create: 1, destroy: 0, steps: 6 },
       jails: [{ name: 'web-0', manifest: 'web', state: 'running', jid: 1, health: 'none' }],
     });
@@ -55,16 +69,28 @@ describe('a pushed commit', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({
-      result: 'Applied', applied: B, rollbackPoint: 'c-bbbbbbbbbbbb-20261204T120000Z',
+      result: 'Applied',
+      applied: B,
+      rollbackPoint: 'c-bbbbbbbbbbbb-20261204T120000Z',
       rollbackPoints: ['c-bbbbbbbbbbbb-20261204T120000Z'],
     });
     const snapshot = host.calls.find((c) => c.method === 'snapshotRecursive')!;
-    const firstStep = host.calls.findIndex((c) => c.method === 'applyStep' && c.args[0] === 'jail.stop:web-0');
-    expect(snapshot.args).toEqual([['tank/stockade/jails', 'tank/stockade/volumes'], 'c-bbbbbbbbbbbb-20261204T120000Z']);
+    const firstStep = host.calls.findIndex(
+      (c) => c.method === 'applyStep' && c.args[0] === 'jail.stop:web-0',
+    );
+    expect(snapshot.args).toEqual([
+      ['tank/stockade/jails', 'tank/stockade/volumes'],
+      'c-bbbbbbbbbbbb-20261204T120000Z',
+    ]);
     expect(host.calls.indexOf(snapshot)).toBeLessThan(firstStep);
     expect(await engine.store.readHistory()).toMatchObject([
       { commit: A, result: 'Applied', pinned: false },
-      { commit: B, result: 'Applied', rollbackPoint: 'c-bbbbbbbbbbbb-20261204T120000Z', pinned: false },
+      {
+        commit: B,
+        result: 'Applied',
+        rollbackPoint: 'c-bbbbbbbbbbbb-20261204T120000Z',
+        pinned: false,
+      },
     ]);
   });
 
@@ -75,7 +101,9 @@ describe('a pushed commit', () => {
     for (const n of [1, 2, 3, 4, 5]) {
       clock.ms += 60_000;
       host.nowSeconds += 60;
-      git.push(String(n).repeat(40), { 'app.json': manifestFile([{ name: 'web', version: String(n) }]) });
+      git.push(String(n).repeat(40), {
+        'app.json': manifestFile([{ name: 'web', version: String(n) }]),
+      });
       await engine.run();
     }
 
@@ -84,7 +112,9 @@ describe('a pushed commit', () => {
       'c-444444444444-20261204T120400Z',
       'c-555555555555-20261204T120500Z',
     ]);
-    expect(host.snapshotNames('tank/stockade/volumes')).toEqual(host.snapshotNames('tank/stockade/jails'));
+    expect(host.snapshotNames('tank/stockade/volumes')).toEqual(
+      host.snapshotNames('tank/stockade/jails'),
+    );
   });
 });
 
@@ -99,16 +129,29 @@ describe('a commit that cannot be applied', () => {
 
     const report = await engine.run();
 
-    expect(report).toMatchObject({ result: 'ValidationFailed', reason: 'ManifestInvalid', applied: A, phase: 'load' });
+    expect(report).toMatchObject({
+      result: 'ValidationFailed',
+      reason: 'ManifestInvalid',
+      applied: A,
+      phase: 'load',
+    });
     expect(report.errors).toEqual([
       {
-        code: 'SCHEMA', message: 'must NOT have fewer than 1 characters',
-        file: 'app.json', line: 9, column: 7, path: 'spec.image',
+        code: 'SCHEMA',
+        message: 'must NOT have fewer than 1 characters',
+        file: 'app.json',
+        line: 9,
+        column: 7,
+        path: 'spec.image',
       },
     ]);
     expect(host.topology).toEqual(before);
     // One observe for the host's addresses, one for the report; no change.
-    expect(host.calls.slice(calls).map((c) => c.method)).toEqual(['observe', 'observe', 'listSnapshots']);
+    expect(host.calls.slice(calls).map((c) => c.method)).toEqual([
+      'observe',
+      'observe',
+      'listSnapshots',
+    ]);
   });
 
   it('is refused by the prune guard and the host is left alone', async () => {
@@ -121,7 +164,10 @@ describe('a commit that cannot be applied', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({
-      result: 'Refused', reason: 'PruneGuard', applied: A, phase: 'plan',
+      result: 'Refused',
+      reason: 'PruneGuard',
+      applied: A,
+      phase: 'plan',
       errors: [{ code: 'PRUNE_GUARD', message: 'plan removes too many jails' }],
     });
     expect(host.topology).toEqual(before);
@@ -141,7 +187,10 @@ describe('a commit that cannot be applied', () => {
     const applied = await allowing.run();
 
     expect(refused).toMatchObject({
-      result: 'Refused', reason: 'ForcePushRefused', applied: A, phase: 'fetch',
+      result: 'Refused',
+      reason: 'ForcePushRefused',
+      applied: A,
+      phase: 'fetch',
       errors: [{ code: 'FORCE_PUSH_REFUSED' }],
     });
     expect(applied).toMatchObject({ result: 'Applied', applied: B });
@@ -157,7 +206,10 @@ describe('a commit that cannot be applied', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({
-      result: 'Failed', reason: 'SourceUnavailable', applied: A, phase: 'fetch',
+      result: 'Failed',
+      reason: 'SourceUnavailable',
+      applied: A,
+      phase: 'fetch',
       message: 'repository unreachable; keeping commit aaaaaaa',
       errors: [{ code: 'GIT_UNREACHABLE' }],
       jails: [{ name: 'web-0', state: 'running' }],
@@ -169,7 +221,10 @@ describe('an apply that fails halfway', () => {
   async function appliedA() {
     const w = await world();
     w.git.push(A, {
-      'app.json': manifestFile([{ name: 'web', volumes: [{ name: 'data' }] }, { name: 'cache' }], ['data']),
+      'app.json': manifestFile(
+        [{ name: 'web', volumes: [{ name: 'data' }] }, { name: 'cache' }],
+        ['data'],
+      ),
     });
     await w.engine.run();
     const previous = structuredClone(w.host.topology);
@@ -179,7 +234,11 @@ describe('an apply that fails halfway', () => {
         [
           { name: 'web', version: '2', volumes: [{ name: 'data' }] },
           { name: 'cache', version: '2' },
-          { name: 'api', volumes: [{ name: 'data', readonly: true }], health: { tcp: { port: 80 } } },
+          {
+            name: 'api',
+            volumes: [{ name: 'data', readonly: true }],
+            health: { tcp: { port: 80 } },
+          },
         ],
         ['data', 'logs'],
       ),
@@ -190,18 +249,29 @@ describe('an apply that fails halfway', () => {
   it('is rolled back to the previous commit when a step throws', async () => {
     const { host, engine, previous, data } = await appliedA();
     host.data.set('tank/stockade/volumes/data', 'before B');
-    host.failSteps.set('jail.startCommand:web-0', commandError(['/usr/sbin/jail', '-c', 'name=web-0']));
+    host.failSteps.set(
+      'jail.startCommand:web-0',
+      commandError(['/usr/sbin/jail', '-c', 'name=web-0']),
+    );
 
     const report = await engine.run();
 
     expect(data).toBe('written by web-0');
     expect(report).toMatchObject({
-      result: 'RolledBack', reason: 'StepFailed', applied: A, failedStep: 'jail.startCommand:web-0',
-      message: 'jail.startCommand:web-0 failed (/usr/sbin/jail -c name=web-0); rolled back to commit aaaaaaa',
-      errors: [{
-        code: 'HOST_COMMAND_FAILED', step: 'jail.startCommand:web-0',
-        command: '/usr/sbin/jail -c name=web-0', message: 'failed to run /usr/sbin/jail: exit 1',
-      }],
+      result: 'RolledBack',
+      reason: 'StepFailed',
+      applied: A,
+      failedStep: 'jail.startCommand:web-0',
+      message:
+        'jail.startCommand:web-0 failed (/usr/sbin/jail -c name=web-0); rolled back to commit aaaaaaa',
+      errors: [
+        {
+          code: 'HOST_COMMAND_FAILED',
+          step: 'jail.startCommand:web-0',
+          command: '/usr/sbin/jail -c name=web-0',
+          message: 'failed to run /usr/sbin/jail: exit 1',
+        },
+      ],
     });
     // Nothing of B is left: same jails, datasets (the new logs volume included) and specs.
     expect(stable(host.topology)).toEqual(stable(previous));
@@ -215,7 +285,10 @@ describe('an apply that fails halfway', () => {
   it('rolls back a volume that a started jail of the failed commit mounted read-write', async () => {
     const { host, engine, previous } = await appliedA();
     host.data.set('tank/stockade/volumes/data', 'before B');
-    host.failSteps.set('jail.startCommand:api-0', commandError(['/usr/sbin/jexec', 'api-0', '/bin/run']));
+    host.failSteps.set(
+      'jail.startCommand:api-0',
+      commandError(['/usr/sbin/jexec', 'api-0', '/bin/run']),
+    );
 
     const report = await engine.run();
 
@@ -236,7 +309,10 @@ describe('an apply that fails halfway', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({
-      result: 'RolledBack', reason: 'HealthCheckFailed', applied: A, failedStep: 'health:api-0',
+      result: 'RolledBack',
+      reason: 'HealthCheckFailed',
+      applied: A,
+      failedStep: 'health:api-0',
       errors: [{ code: 'HEALTH_CHECK_FAILED', step: 'health:api-0' }],
     });
     expect(stable(host.topology)).toEqual(stable(previous));
@@ -255,7 +331,10 @@ describe('an apply that fails halfway', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({ result: 'Failed', reason: 'RollbackFailed', applied: A });
-    expect(report.errors.map((e) => e.code)).toEqual(['HOST_COMMAND_FAILED', 'HOST_COMMAND_FAILED']);
+    expect(report.errors.map((e) => e.code)).toEqual([
+      'HOST_COMMAND_FAILED',
+      'HOST_COMMAND_FAILED',
+    ]);
     expect(await engine.store.readJournal()).toMatchObject({ commit: B, phase: 'apply' });
   });
 });
@@ -264,7 +343,11 @@ describe('at boot', () => {
   it('starts every jail that does not depend on a failing one', async () => {
     const { git, host, engine } = await world();
     git.push(A, {
-      'app.json': manifestFile([{ name: 'db' }, { name: 'app', dependsOn: ['db'] }, { name: 'web' }]),
+      'app.json': manifestFile([
+        { name: 'db' },
+        { name: 'app', dependsOn: ['db'] },
+        { name: 'web' },
+      ]),
     });
     await engine.run();
     // A reboot: the datasets stay, no jail runs.
@@ -273,7 +356,11 @@ describe('at boot', () => {
 
     const report = await engine.run({ boot: true });
 
-    expect(report).toMatchObject({ result: 'Failed', reason: 'JailsFailed', failedStep: 'jail.create:db-0' });
+    expect(report).toMatchObject({
+      result: 'Failed',
+      reason: 'JailsFailed',
+      failedStep: 'jail.create:db-0',
+    });
     expect(report.jails.map((j) => [j.name, j.state])).toEqual([
       ['app-0', 'blocked'],
       ['db-0', 'failed'],
@@ -300,7 +387,10 @@ describe('drift and pins', () => {
   it('only reports drift when selfHeal is off', async () => {
     const dir = await tempDir();
     const fakes = fakeDeps(dir);
-    const engine = createEngine({ ...fakes.deps, config: { ...fakes.deps.config, selfHeal: false } });
+    const engine = createEngine({
+      ...fakes.deps,
+      config: { ...fakes.deps.config, selfHeal: false },
+    });
     fakes.git.push(A, { 'app.json': manifestFile([{ name: 'web' }]) });
     await engine.run();
     fakes.host.topology.jails['web-0']!.running = false;
@@ -309,7 +399,9 @@ describe('drift and pins', () => {
     const report = await engine.run();
 
     expect(report).toMatchObject({ result: 'NoChange', reason: 'DriftDetected' });
-    expect(report.jails).toEqual([{ name: 'web-0', manifest: 'web', state: 'stopped', health: 'none' }]);
+    expect(report.jails).toEqual([
+      { name: 'web-0', manifest: 'web', state: 'stopped', health: 'none' },
+    ]);
   });
 
   it('holds a rolled-back commit until a new commit or unpin', async () => {
@@ -326,10 +418,18 @@ describe('drift and pins', () => {
 
     expect(rolled).toMatchObject({ result: 'Applied', reason: 'Pinned', applied: A, pinned: true });
     expect(held).toMatchObject({ result: 'NoChange', reason: 'Pinned', applied: A, pinned: true });
-    expect(followed).toMatchObject({ result: 'Applied', reason: 'Applied', applied: C, pinned: false });
+    expect(followed).toMatchObject({
+      result: 'Applied',
+      reason: 'Applied',
+      applied: C,
+      pinned: false,
+    });
     expect(stable(host.topology)).toEqual(expected(git, C, dir));
     expect((await engine.store.readHistory()).map((h) => [h.commit[0], h.pinned])).toEqual([
-      ['a', false], ['b', false], ['a', true], ['c', false],
+      ['a', false],
+      ['b', false],
+      ['a', true],
+      ['c', false],
     ]);
   });
 });

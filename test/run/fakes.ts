@@ -152,12 +152,17 @@ export class FakeHost implements HostDriver {
         this.data.delete(action.name);
         return;
       case 'jail.create':
-        t.jails[action.jail.name] = { ...structuredClone(action.jail), running: true, jid: this.nextJid++ };
+        t.jails[action.jail.name] = {
+          ...structuredClone(action.jail),
+          running: true,
+          jid: this.nextJid++,
+        };
         return;
       case 'jail.startCommand': {
         // The jail's process writes to every volume it mounts read-write.
         for (const m of t.jails[action.jail]?.mounts ?? []) {
-          if (!m.readonly) this.data.set(`${t.root}/volumes/${m.volume}`, `written by ${action.jail}`);
+          if (!m.readonly)
+            this.data.set(`${t.root}/volumes/${m.volume}`, `written by ${action.jail}`);
         }
         return;
       }
@@ -185,7 +190,16 @@ export class FakeHost implements HostDriver {
 }
 
 export function emptyTopo(root = ROOT): Topology {
-  return { root, datasets: {}, images: {}, netifs: {}, jails: {}, anchors: {}, tables: {}, hosts: [] };
+  return {
+    root,
+    datasets: {},
+    images: {},
+    netifs: {},
+    jails: {},
+    anchors: {},
+    tables: {},
+    hosts: [],
+  };
 }
 
 /** The error a real host command raises, with its argv. */
@@ -200,22 +214,41 @@ export function commandError(argv: string[]): StockadeError {
 
 /** Commits in memory; `tip` is the branch tip, `parents` the history for isAncestor. */
 export class FakeGit implements GitSource {
-  commits = new Map<string, { info: CommitInfo; files: Map<string, Uint8Array>; parent?: string }>();
+  commits = new Map<
+    string,
+    { info: CommitInfo; files: Map<string, Uint8Array>; parent?: string }
+  >();
   tip: string | undefined;
   unreachable = false;
   writes: { files: Record<string, string>; message: string }[] = [];
 
   /** Adds a commit on top of `parent` (default: the tip; null: none) and moves the tip to it. */
-  push(oid: string, files: Record<string, string>, parent: string | null | undefined = this.tip): CommitInfo {
-    const info = { oid, message: `commit ${oid.slice(0, 4)}`, author: 'dev <dev@example.org>', timestamp: 1_700_000_000 };
-    const encoded = new Map(Object.entries(files).map(([k, v]) => [k, new TextEncoder().encode(v)]));
-    this.commits.set(oid, { info, files: encoded, ...(parent === undefined || parent === null ? {} : { parent }) });
+  push(
+    oid: string,
+    files: Record<string, string>,
+    parent: string | null | undefined = this.tip,
+  ): CommitInfo {
+    const info = {
+      oid,
+      message: `commit ${oid.slice(0, 4)}`,
+      author: 'dev <dev@example.org>',
+      timestamp: 1_700_000_000,
+    };
+    const encoded = new Map(
+      Object.entries(files).map(([k, v]) => [k, new TextEncoder().encode(v)]),
+    );
+    this.commits.set(oid, {
+      info,
+      files: encoded,
+      ...(parent === undefined || parent === null ? {} : { parent }),
+    });
     this.tip = oid;
     return info;
   }
 
   async fetch(): Promise<CommitInfo> {
-    if (this.unreachable) throw new StockadeError('GIT_UNREACHABLE', 'failed to fetch', { kind: 'transient' });
+    if (this.unreachable)
+      throw new StockadeError('GIT_UNREACHABLE', 'failed to fetch', { kind: 'transient' });
     return this.commits.get(this.tip!)!.info;
   }
 
@@ -224,14 +257,19 @@ export class FakeGit implements GitSource {
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    for (let at: string | undefined = descendant; at !== undefined; at = this.commits.get(at)?.parent) {
+    for (
+      let at: string | undefined = descendant;
+      at !== undefined;
+      at = this.commits.get(at)?.parent
+    ) {
       if (at === ancestor) return true;
     }
     return false;
   }
 
   async writeStatus(files: Record<string, string>, message: string): Promise<string | undefined> {
-    if (this.unreachable) throw new StockadeError('GIT_UNREACHABLE', 'failed to push', { kind: 'transient' });
+    if (this.unreachable)
+      throw new StockadeError('GIT_UNREACHABLE', 'failed to push', { kind: 'transient' });
     this.writes.push({ files, message });
     return `s${this.writes.length}`;
   }
@@ -259,7 +297,15 @@ export function manifestFile(jails: FakeJail[], volumes: string[] = []): string 
 /** Parses each file; a jail with an empty image is an error at the line of its image key. */
 export function fakeLoad(files: ReadonlyMap<string, Uint8Array | string>): LoadResult {
   const errors: Diagnostic[] = [];
-  const set: ManifestSet = { networks: [], volumes: [], images: [], jails: [], services: [], nodes: [], files: {} };
+  const set: ManifestSet = {
+    networks: [],
+    volumes: [],
+    images: [],
+    jails: [],
+    services: [],
+    nodes: [],
+    files: {},
+  };
   for (const [file, raw] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
     const doc = JSON.parse(text) as { volumes: string[]; jails: FakeJail[] };
@@ -267,16 +313,28 @@ export function fakeLoad(files: ReadonlyMap<string, Uint8Array | string>): LoadR
       if (jail.image === '') {
         const line = text.split('\n').findIndex((l) => l.includes('"image": ""')) + 1;
         errors.push({
-          code: 'SCHEMA', severity: 'error', file, line, column: 7,
-          path: 'spec.image', message: 'must NOT have fewer than 1 characters',
+          code: 'SCHEMA',
+          severity: 'error',
+          file,
+          line,
+          column: 7,
+          path: 'spec.image',
+          message: 'must NOT have fewer than 1 characters',
         });
       }
       set.jails.push({
-        apiVersion: 'stockade/v1', kind: 'Jail',
+        apiVersion: 'stockade/v1',
+        kind: 'Jail',
         metadata: { name: jail.name, labels: { version: jail.version ?? '1' } },
         spec: {
-          image: jail.image ?? 'base', command: ['/bin/run'], replicas: jail.replicas ?? 1,
-          volumes: (jail.volumes ?? []).map((v) => ({ name: v.name, mountPath: `/data/${v.name}`, readOnly: v.readonly ?? false })),
+          image: jail.image ?? 'base',
+          command: ['/bin/run'],
+          replicas: jail.replicas ?? 1,
+          volumes: (jail.volumes ?? []).map((v) => ({
+            name: v.name,
+            mountPath: `/data/${v.name}`,
+            readOnly: v.readonly ?? false,
+          })),
           ...(jail.health === undefined ? {} : { health: jail.health }),
           ...(jail.dependsOn === undefined ? {} : { dependsOn: jail.dependsOn }),
         },
@@ -284,10 +342,17 @@ export function fakeLoad(files: ReadonlyMap<string, Uint8Array | string>): LoadR
       } as unknown as JailDoc);
     }
     for (const name of doc.volumes) {
-      set.volumes.push({ apiVersion: 'stockade/v1', kind: 'Volume', metadata: { name }, spec: {} } as unknown as VolumeDoc);
+      set.volumes.push({
+        apiVersion: 'stockade/v1',
+        kind: 'Volume',
+        metadata: { name },
+        spec: {},
+      } as unknown as VolumeDoc);
     }
   }
-  return errors.length > 0 ? { ok: false, errors, warnings: [] } : { ok: true, manifests: set, warnings: [] };
+  return errors.length > 0
+    ? { ok: false, errors, warnings: [] }
+    : { ok: true, manifests: set, warnings: [] };
 }
 
 /** One jail per replica, one dataset per jail and volume. */
@@ -312,14 +377,31 @@ export function fakeCompile(manifests: ManifestSet, config: NodeConfig): Topolog
 
 function jailNode(name: string, doc: JailDoc, replica: number, root: string): JailNode {
   return {
-    name, manifest: doc.metadata.name, replica,
-    dataset: `${root}/jails/${name}`, path: `/${root}/jails/${name}`, image: `${root}/images/base@ready`,
-    hostname: name, vnet: false, params: {}, command: ['/bin/run'], env: {}, interfaces: [],
+    name,
+    manifest: doc.metadata.name,
+    replica,
+    dataset: `${root}/jails/${name}`,
+    path: `/${root}/jails/${name}`,
+    image: `${root}/images/base@ready`,
+    hostname: name,
+    vnet: false,
+    params: {},
+    command: ['/bin/run'],
+    env: {},
+    interfaces: [],
     mounts: (doc.spec.volumes ?? []).map((v) => ({
-      volume: v.name, source: `/${root}/volumes/${v.name}`, target: `/${root}/jails/${name}${v.mountPath}`, readonly: v.readOnly ?? false,
+      volume: v.name,
+      source: `/${root}/volumes/${v.name}`,
+      target: `/${root}/jails/${name}${v.mountPath}`,
+      readonly: v.readOnly ?? false,
     })),
-    files: [], rctl: [], dependsOn: (doc.spec.dependsOn ?? []).map((d) => `${d}-0`),
-    specHash: doc.metadata.labels?.['version'] ?? '1', running: true, selfHeal: true, labels: {},
+    files: [],
+    rctl: [],
+    dependsOn: (doc.spec.dependsOn ?? []).map((d) => `${d}-0`),
+    specHash: doc.metadata.labels?.['version'] ?? '1',
+    running: true,
+    selfHeal: true,
+    labels: {},
   };
 }
 
@@ -334,8 +416,15 @@ export function fakePlan(
   const add = (action: StepAction, target: string, wave: number, dependsOn: string[] = []) => {
     const id = `${action.type}:${target}`;
     steps.push({
-      id, action, target, wave, dependsOn, destructive: action.type.endsWith('destroy') || action.type === 'jail.remove',
-      resource: action.type.startsWith('dataset') ? 'dataset' : 'jail', symbol: '+', reason: { kind: 'new' },
+      id,
+      action,
+      target,
+      wave,
+      dependsOn,
+      destructive: action.type.endsWith('destroy') || action.type === 'jail.remove',
+      resource: action.type.startsWith('dataset') ? 'dataset' : 'jail',
+      symbol: '+',
+      reason: { kind: 'new' },
     });
     return id;
   };
@@ -343,23 +432,36 @@ export function fakePlan(
   const total = Object.keys(have.jails).length;
   if (removed.length > 0 && total > 0) {
     const all = removed.length === total;
-    if ((all && !options.allowPruneAll) || (!all && removed.length / total > options.maxPruneRatio)) {
-      throw new StockadeError('PRUNE_GUARD', 'plan removes too many jails', { data: { removed: removed.length, total } });
+    if (
+      (all && !options.allowPruneAll) ||
+      (!all && removed.length / total > options.maxPruneRatio)
+    ) {
+      throw new StockadeError('PRUNE_GUARD', 'plan removes too many jails', {
+        data: { removed: removed.length, total },
+      });
     }
   }
   for (const name of removed) {
     add({ type: 'jail.stop', jail: name }, name, 0);
     add({ type: 'jail.remove', jail: name }, name, 1, [`jail.stop:${name}`]);
-    add({ type: 'dataset.destroy', name: have.jails[name]!.dataset }, have.jails[name]!.dataset, 2, [`jail.remove:${name}`]);
+    add(
+      { type: 'dataset.destroy', name: have.jails[name]!.dataset },
+      have.jails[name]!.dataset,
+      2,
+      [`jail.remove:${name}`],
+    );
   }
   for (const ds of Object.values(desired.datasets)) {
-    if (have.datasets[ds.name] === undefined) add({ type: 'dataset.create', dataset: ds }, ds.name, ds.role === 'root' ? 0 : 1);
+    if (have.datasets[ds.name] === undefined)
+      add({ type: 'dataset.create', dataset: ds }, ds.name, ds.role === 'root' ? 0 : 1);
   }
   for (const name of Object.keys(have.datasets)) {
     const gone = desired.datasets[name] === undefined && have.datasets[name]!.role === 'volume';
     if (gone) add({ type: 'volume.retain', name, dataset: name }, name, 3);
   }
-  const ordered = Object.values(desired.jails).sort((a, b) => a.dependsOn.length - b.dependsOn.length || a.name.localeCompare(b.name));
+  const ordered = Object.values(desired.jails).sort(
+    (a, b) => a.dependsOn.length - b.dependsOn.length || a.name.localeCompare(b.name),
+  );
   for (const jail of ordered) {
     const seen = have.jails[jail.name];
     if (seen !== undefined && seen.specHash === jail.specHash && seen.running) continue;
@@ -370,13 +472,20 @@ export function fakePlan(
     }
     const deps = jail.dependsOn.map((d) => `jail.startCommand:${d}`);
     const create = add({ type: 'jail.create', jail }, jail.name, wave, deps);
-    add({ type: 'jail.startCommand', jail: jail.name, command: jail.command, env: {} }, jail.name, wave + 1, [create]);
+    add(
+      { type: 'jail.startCommand', jail: jail.name, command: jail.command, env: {} },
+      jail.name,
+      wave + 1,
+      [create],
+    );
   }
   const count = (type: string) => steps.filter((s) => s.action.type === type).length;
   return {
     steps,
     changes: [],
-    warnings: steps.filter((s) => s.action.type === 'volume.retain').map((s) => `volume ${s.target} retained`),
+    warnings: steps
+      .filter((s) => s.action.type === 'volume.retain')
+      .map((s) => `volume ${s.target} retained`),
     summary: { create: count('jail.create'), change: 0, destroy: count('jail.remove'), replace: 0 },
   };
 }

@@ -14,21 +14,39 @@ describe('runHealthGate', () => {
       const clock = new FakeClock(0);
       const times: number[] = [];
       const probe = async () => (times.push(clock.now()), clock.now() >= passAt);
-      const [verdict] = await runHealthGate({ jails: [{ jail: jail('web-0'), check }], probe, clock, defaultBudgetMs: 10_000 });
+      const [verdict] = await runHealthGate({
+        jails: [{ jail: jail('web-0'), check }],
+        probe,
+        clock,
+        defaultBudgetMs: 10_000,
+      });
       return { ...verdict, times };
     };
 
     const at = await gate({ tcp: { port: 80 } }, 0);
     const later = await gate({ tcp: { port: 80 }, interval: '2s', retries: 3 }, 4000);
-    const never = await gate({ tcp: { port: 80 }, interval: '1s', retries: 2, startPeriod: '1s' }, Infinity);
+    const never = await gate(
+      { tcp: { port: 80 }, interval: '1s', retries: 2, startPeriod: '1s' },
+      Infinity,
+    );
     const byDefault = await gate({ tcp: { port: 80 }, interval: '3s' }, Infinity);
 
     expect(at).toEqual({ jail: 'web-0', healthy: true, attempts: 1, times: [0] });
     expect(later).toEqual({ jail: 'web-0', healthy: true, attempts: 3, times: [0, 2000, 4000] });
     // Budget 1 s + 2 x 1 s = 3 s: the last probe is at the end of the budget.
-    expect(never).toEqual({ jail: 'web-0', healthy: false, attempts: 4, times: [0, 1000, 2000, 3000] });
+    expect(never).toEqual({
+      jail: 'web-0',
+      healthy: false,
+      attempts: 4,
+      times: [0, 1000, 2000, 3000],
+    });
     // No retries or startPeriod: the default budget of 10 s; a probe at 12 s would be past it.
-    expect(byDefault).toEqual({ jail: 'web-0', healthy: false, attempts: 4, times: [0, 3000, 6000, 9000] });
+    expect(byDefault).toEqual({
+      jail: 'web-0',
+      healthy: false,
+      attempts: 4,
+      times: [0, 3000, 6000, 9000],
+    });
   });
 
   it('counts a throwing probe as a failed one and stops probing once aborted', async () => {
@@ -54,7 +72,12 @@ describe('runHealthGate', () => {
 
   it('parses durations', () => {
     expect(['500ms', '10s', '2m', '1h', '5', undefined].map(parseDuration)).toEqual([
-      500, 10_000, 120_000, 3_600_000, undefined, undefined,
+      500,
+      10_000,
+      120_000,
+      3_600_000,
+      undefined,
+      undefined,
     ]);
   });
 });

@@ -38,7 +38,10 @@ spec:
 describe('the engine wired to the real modules', () => {
   it('applies real manifests with the real planner', async () => {
     const dir = await tempDir();
-    const config = { ...testConfig(dir), releases: { '14.3-RELEASE': '/usr/freebsd-dist/base.txz' } };
+    const config = {
+      ...testConfig(dir),
+      releases: { '14.3-RELEASE': '/usr/freebsd-dist/base.txz' },
+    };
     const real = await createRealDeps(config, silentLogger, {});
     const git = new FakeGit();
     const host = new FakeHost();
@@ -46,28 +49,53 @@ describe('the engine wired to the real modules', () => {
     const engine = createEngine({ ...real, source: git, host, clock: new FakeClock() });
 
     const report = await engine.run();
-    const bad = (git.push('b'.repeat(40), { 'web.yaml': MANIFESTS.replace('image: base', 'image: nope') }), await engine.run());
+    const bad =
+      (git.push('b'.repeat(40), { 'web.yaml': MANIFESTS.replace('image: base', 'image: nope') }),
+      await engine.run());
 
     expect(report).toMatchObject({ result: 'Applied', reason: 'Applied', errors: [] });
-    const applied = host.calls.filter((c) => c.method === 'applyStep').map((c) => c.args[0] as string);
+    const applied = host.calls
+      .filter((c) => c.method === 'applyStep')
+      .map((c) => c.args[0] as string);
     expect(applied).toContain('jail.create:web-0');
     expect(Object.keys(host.topology.jails)).toEqual(['web-0']);
-    expect(bad).toMatchObject({ result: 'ValidationFailed', reason: 'ManifestInvalid', applied: 'a'.repeat(40) });
+    expect(bad).toMatchObject({
+      result: 'ValidationFailed',
+      reason: 'ManifestInvalid',
+      applied: 'a'.repeat(40),
+    });
     expect(bad.errors[0]).toMatchObject({ code: 'REF_IMAGE_UNKNOWN', file: 'web.yaml', line: 21 });
   });
 
   it("refuses a commit that gives a jail one of the host's own addresses", async () => {
     const dir = await tempDir();
-    const config = { ...testConfig(dir), releases: { '14.3-RELEASE': '/usr/freebsd-dist/base.txz' } };
+    const config = {
+      ...testConfig(dir),
+      releases: { '14.3-RELEASE': '/usr/freebsd-dist/base.txz' },
+    };
     const git = new FakeGit();
     const host = new FakeHost();
     host.hostAddresses = ['10.77.1.5/24'];
-    git.push('a'.repeat(40), { 'web.yaml': MANIFESTS.replace('    - name: front', '    - name: front\n      address: 10.77.1.5') });
-    const engine = createEngine({ ...(await createRealDeps(config, silentLogger, {})), source: git, host, clock: new FakeClock() });
+    git.push('a'.repeat(40), {
+      'web.yaml': MANIFESTS.replace(
+        '    - name: front',
+        '    - name: front\n      address: 10.77.1.5',
+      ),
+    });
+    const engine = createEngine({
+      ...(await createRealDeps(config, silentLogger, {})),
+      source: git,
+      host,
+      clock: new FakeClock(),
+    });
 
     const report = await engine.run();
 
-    expect(report).toMatchObject({ result: 'ValidationFailed', reason: 'ManifestInvalid', errors: [{ file: 'web.yaml' }] });
+    expect(report).toMatchObject({
+      result: 'ValidationFailed',
+      reason: 'ManifestInvalid',
+      errors: [{ file: 'web.yaml' }],
+    });
     expect(host.calls.filter((c) => c.method === 'applyStep')).toEqual([]);
   });
 });

@@ -8,7 +8,12 @@ import { APPLIED, appliedReport } from './fixtures.js';
 
 describe('STATUS.md', () => {
   it('renders a table, the jails and an escaped Mermaid flowchart per node', () => {
-    const status = buildNodeStatus({ node: 'node1', labels: {}, report: appliedReport(), applied: APPLIED });
+    const status = buildNodeStatus({
+      node: 'node1',
+      labels: {},
+      report: appliedReport(),
+      applied: APPLIED,
+    });
 
     expect(renderStatusMarkdown([status])).toBe(`# Stockade status
 
@@ -47,17 +52,32 @@ flowchart LR
 
   it('lists errors with file:line and escapes table cells', () => {
     const report = appliedReport({
-      result: 'ValidationFailed', reason: 'ManifestInvalid', message: 'bad | commit',
-      errors: [{
-        code: 'SCHEMA', message: 'must be <string>', file: 'jails/web.yaml', line: 9, column: 7, path: 'spec.image',
-      }],
+      result: 'ValidationFailed',
+      reason: 'ManifestInvalid',
+      message: 'bad | commit',
+      errors: [
+        {
+          code: 'SCHEMA',
+          message: 'must be <string>',
+          file: 'jails/web.yaml',
+          line: 9,
+          column: 7,
+          path: 'spec.image',
+        },
+      ],
       jails: [],
     });
     const status = buildNodeStatus({ node: 'n2', labels: {}, report });
 
     const text = renderStatusMarkdown([status]);
 
-    expect(text.split('\n').filter((l) => l.startsWith('| Last run') || l.startsWith('- ') || l.startsWith('| Conditions'))).toEqual([
+    expect(
+      text
+        .split('\n')
+        .filter(
+          (l) => l.startsWith('| Last run') || l.startsWith('- ') || l.startsWith('| Conditions'),
+        ),
+    ).toEqual([
       '| Last run | ValidationFailed (ManifestInvalid): bad \\| commit |',
       '| Conditions | ValidationFailed |',
       '- jails/web.yaml:9:7: spec.image: must be &lt;string&gt; [SCHEMA]',
@@ -69,11 +89,13 @@ flowchart LR
     const a = buildNodeStatus({ node: 'b-node', labels: {}, report: appliedReport() });
     const b = buildNodeStatus({ node: 'a-node', labels: {}, report: appliedReport() });
 
-    const text = renderStatusIndex(new Map([
-      ['nodes/b-node.json', JSON.stringify(a)],
-      ['nodes/a-node.json', JSON.stringify(b)],
-      ['nodes/broken.json', '{'],
-    ]));
+    const text = renderStatusIndex(
+      new Map([
+        ['nodes/b-node.json', JSON.stringify(a)],
+        ['nodes/a-node.json', JSON.stringify(b)],
+        ['nodes/broken.json', '{'],
+      ]),
+    );
 
     expect(text.split('\n').filter((l) => l.startsWith('## '))).toEqual(['## a-node', '## b-node']);
     expect(text).toContain('n1empty["no jails"]');
