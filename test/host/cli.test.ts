@@ -68,7 +68,14 @@ describe('testhost up and down', () => {
     const dir = await stateDir;
     // A record left by a host whose pool is gone (bug B12): `up` must not trust it.
     const staleTemp = await mkdtemp(path.join(os.tmpdir(), 'stockade-testhost-stale-'));
-    const stale = { tempDir: staleTemp, poolRecord: { name: 'sttestdeadbeef' } };
+    const stale = {
+      tempDir: staleTemp,
+      poolRecord: {
+        name: 'sttestdeadbeef',
+        file: path.join(staleTemp, 'sttestdeadbeef.img'),
+        mountpoint: path.join(staleTemp, 'mnt'),
+      },
+    };
     await writeFile(path.join(dir, 'host.json'), JSON.stringify(stale));
     const out: string[] = [];
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {

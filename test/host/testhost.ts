@@ -172,7 +172,12 @@ export function openTestHost(record: TestHostRecord): TestHost {
     pool: record.poolRecord.name,
     mountRoot: record.poolRecord.mountpoint,
     nodeConfig: (overrides = {}) => makeNodeConfig(record, overrides),
-    stop: () => (stopping ??= teardownTestHost(record)),
+    // A second call while or after a successful stop shares it; after a failure it retries.
+    stop: () =>
+      (stopping ??= teardownTestHost(record).catch((err: unknown) => {
+        stopping = undefined;
+        throw err;
+      })),
   };
 }
 
@@ -198,7 +203,8 @@ export function toRecord(host: TestHost): TestHostRecord {
  * kills processes running under the temp folder (simulated jails are chrooted there), unmounts
  * what the simulator mounted, destroys the pool, and removes the temp folder, but only once no
  * mount is left below it, so a bind mount can never make it delete a host folder. Every step
- * runs even if an earlier one failed; the first failure is rethrown at the end.
+ * runs even if an earlier one failed, except that the temp folder stays when anything failed
+ * (it holds the pool's file); the first failure is rethrown at the end.
  */
 export async function teardownTestHost(
   record: Partial<TestHostRecord> & { tempDir: string },
@@ -225,6 +231,8 @@ export async function teardownTestHost(
     await step(() => destroyFilePool(poolRecord, systemTools));
   }
   await step(async () => {
+    // A pool that could not be destroyed still needs its file, which lies in the temp folder.
+    if (failures.length > 0) return;
     const mounts = await unmountUnder(record.tempDir);
     if (mounts.length > 0) throw teardownError('mounts are left under the temp folder', { mounts });
     await rm(record.tempDir, { recursive: true, force: true });

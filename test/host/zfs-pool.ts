@@ -91,8 +91,9 @@ export async function destroyFilePool(record: PoolRecord, tools: ZfsTools): Prom
     await sleep(250 * (attempt + 1));
   }
 
+  // The file stays while the pool does, so a later teardown can still destroy it cleanly.
   const stillThere = (await listPools(tools)).includes(record.name);
-  await rm(record.file, { force: true });
+  if (!stillThere) await rm(record.file, { force: true });
   await stopTestHostDaemon(tools);
   if (stillThere) {
     throw new TestHostError(
