@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// `npm run bench`: runs the benchmarks named on the command line (all by default), one after the
+// other, and prints one table of every figure with its target. Benchmarks that need root and
+// the test host print a 'skipped' row when not root; a failing benchmark prints its error as a
+// row and the others still run.
+
+import { pathToFileURL } from 'node:url';
+
+import { runGitBenchmark } from './git.js';
+import { observeRows, runObserveBenchmark } from './observe.js';
+import { runPlanBenchmark } from './plan.js';
+import { formatMs, formatTable, isRoot, skippedRow, type BenchRow } from './table.js';
+
+/** One benchmark `npm run bench` knows, by the name given on the command line. */
+export interface BenchEntry {
+  name: string;
+  /** Needs root for the test host (zfs-fuse pool, chroot, bind mounts). */
+  needsRoot: boolean;
+  run(): Promise<BenchRow[]>;
+}
+
+/** Every benchmark, in the order they run. */
+export const BENCHMARKS: readonly BenchEntry[] = [
+  { name: 'plan', needsRoot: false, run: planRows },
+  { name: 'observe', needsRoot: false, run: async () => observeRows(await runObserveBenchmark()) },
+  { name: 'git', needsRoot: false, run: gitRows },
+];
+
+/** Picks the entries named in `argv` (all when empty); rejects an unknown name. */
+export function selectBenchmarks(
+  argv: readonly string[],
+  all: readonly BenchEntry[] = BENCHMARKS,
+): BenchEntry[] {
+  if (argv.length === 0) return [...all];
+
+  const unknown = argv.filter((name) => !all.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown benchmark(s): ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`,
+    );
+  }
+  return all.filter((b) => argv.includes(b.name));
+}
+
+/** Runs `entries` in order and resolves with every row; progress goes to stderr. */
+export async function runBenchmarks(
+  entries: readonly BenchEntry[],
+  options: { root?: boolean } = {},
+): Promise<BenchRow[]> {
+  const root = options.root ?? isRoot();
+  const rows: BenchRow[] = [];
+  for (const entry of entries) {
+    if (entry.needsRoot && !root) {
+      rows.push(skippedRow(entry.name, 'needs root for the test host'));
+      continue;
+    }
+    process.stderr.write(`bench: running ${entry.name}\n`);
+    try {
+      rows.push(...(await entry.run()));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      rows.push({ benchmark: entry.name, metric: 'failed', value: message.split('\n')[0] ?? '', target: '' });
+    }
+  }
+  return rows;
+}
+
+async function planRows(): Promise<BenchRow[]> {
+  const r = await runPlanBenchmark();
+  return [
+    {
+      benchmark: 'plan',
+      metric: `median compile+diff+plan, ${r.jails} jails, ${r.steps} steps (${r.iterations} runs)`,
+      value: formatMs(r.medianMs),
+      target: '< 50 ms',
+      met: r.medianMs < 50,
+    },
+    {
+      benchmark: 'plan',
+      metric: 'peak RSS of the process',
+      value: `${r.peakRssMb.toFixed(0)} MB`,
+      target: '< 150 MB',
+      met: r.peakRssMb < 150,
+    },
+  ];
+}
+
+async function gitRows(): Promise<BenchRow[]> {
+  const r = await runGitBenchmark();
+  const size = `${r.files} files, ${r.commits} commits`;
+  return [
+    {
+      benchmark: 'git',
+      metric: `isomorphic-git fetch + read (${size})`,
+      value: `${r.isomorphicMs} ms (fetch ${r.isomorphicFetchMs} ms)`,
+      target: '',
+    },
+    {
+      benchmark: 'git',
+      metric: `git CLI clone + read (${size})`,
+      value: `${r.cliMs} ms (clone ${r.cliFetchMs} ms)`,
+      target: '',
+    },
+    {
+      benchmark: 'git',
+      metric: 'isomorphic-git / git CLI',
+      value: `${r.ratio}x`,
+      target: '<= 2x',
+      met: r.ratio <= 2,
+    },
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const entries = selectBenchmarks(process.argv.slice(2));
+  const rows = await runBenchmarks(entries);
+  process.stdout.write(formatTable(rows));
+}
