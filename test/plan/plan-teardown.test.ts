@@ -115,6 +115,39 @@ describe('planChanges removing a jail', () => {
   });
 });
 
+describe('planChanges teardown safety', () => {
+  it('fences stop and remove by the JID the host reported', () => {
+    const { host, applied } = hostRunning(
+      webRepo({}, [jail('db', { networks: [{ name: 'frontend' }] })]),
+    );
+    const observed = host.observe();
+    (observed.jails['db-0'] as { jid?: number }).jid = 42;
+
+    const plan = planChanges(compile(webRepo(), applied), observed, GUARD);
+
+    expect(step(plan, 'jail.stop:db-0').action).toEqual({
+      type: 'jail.stop',
+      jail: 'db-0',
+      jid: 42,
+    });
+    expect(step(plan, 'jail.remove:db-0').action).toEqual({
+      type: 'jail.remove',
+      jail: 'db-0',
+      jid: 42,
+    });
+  });
+
+  it('keeps independent jails independent, so one failure does not block the others', () => {
+    const docs = webRepo({}, [jail('db', { networks: [{ name: 'frontend' }] })]);
+
+    const plan = planChanges(compile(docs), compile([]), GUARD);
+
+    const web = plan.steps.filter((s) => s.target === 'web-0' || s.target.endsWith('/web-0'));
+    expect(web.length).toBeGreaterThan(0);
+    for (const s of web) expect(s.dependsOn.filter((d) => d.includes('db-0'))).toEqual([]);
+  });
+});
+
 describe('planChanges for volumes that leave the repository', () => {
   it('retains a volume by default and reports it', () => {
     const { host, applied } = hostRunning(webRepo());

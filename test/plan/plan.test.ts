@@ -221,6 +221,10 @@ describe('planChanges for a changed jail', () => {
       'rctl.set:web-0',
       'jail.startCommand:web-0',
     ]);
+    // The old image goes only after the last clone of it: a clone blocks its origin.
+    expect(step(plan, `dataset.destroy:${oldImage}`).dependsOn).toEqual([
+      `dataset.destroy:${R}/jails/web-0`,
+    ]);
     expect(step(plan, `dataset.clone:${R}/jails/web-0`).dependsOn).toEqual([
       `dataset.destroy:${R}/jails/web-0`,
       `image.build:${newImage}`,

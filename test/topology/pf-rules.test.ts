@@ -82,6 +82,18 @@ describe('pf anchors', () => {
     expect(more.anchors['stockade/svc-web']).toEqual(fewer.anchors['stockade/svc-web']);
   });
 
+  it('renders NAT for an IPv6 network with inet6', () => {
+    const v6 = compile([
+      network('v6', { cidr: 'fd00:77::/64', nat: true }),
+      image('base'),
+      jail('web', { networks: [{ name: 'v6' }] }),
+    ]);
+
+    expect(v6.anchors['stockade/net-v6']?.rules).toEqual([
+      'nat on vtnet0 inet6 from fd00:77::/64 to any -> (vtnet0)',
+    ]);
+  });
+
   it('hashes a table name that would not fit in pf', () => {
     expect(serviceTableName('web')).toBe('svc_web');
     expect(serviceTableName('a-very-long-service-name-for-pf')).toMatch(/^svc_[0-9a-f]{16}$/);
