@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -67,7 +67,8 @@ describe('testhost up and down', () => {
   it('keeps a host up between commands, prints its exports, and tears it down', async () => {
     const dir = await stateDir;
     // A record left by a host whose pool is gone (bug B12): `up` must not trust it.
-    const staleTemp = await mkdtemp(path.join(os.tmpdir(), 'stockade-testhost-stale-'));
+    const staleTemp = path.join(dir, 'stale-host');
+    await mkdir(staleTemp);
     const stale = {
       tempDir: staleTemp,
       poolRecord: {
