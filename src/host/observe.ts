@@ -4,6 +4,8 @@
 // plus two reads per anchor and one per table (anchors and tables belong to networks and
 // services, not jails). Objects without Stockade's marks are reported as foreign, never touched.
 
+import type { HostCommandError } from '../errors/host-command-error.js';
+import { hasCode } from '../errors/stockade-error.js';
 import type {
   DatasetNode,
   DatasetRole,
@@ -48,7 +50,7 @@ export async function observeHost(ctx: HostContext): Promise<ObservedHost> {
     recursive: true,
   });
   const interfaces = await listInterfaces(ctx);
-  const rctl = await listRules(ctx);
+  const rctl = await unlessUnavailable(ctx, () => listRules(ctx), /RACCT\/RCTL/, []);
   const mounts = await listMounts(ctx);
   const pf = await observePf(ctx);
 
@@ -264,7 +266,8 @@ function rulesOf(entries: RctlEntry[], jail: string): RctlRule[] {
 
 async function observePf(ctx: HostContext): Promise<Pick<Topology, 'anchors' | 'tables'>> {
   const records = await readPfRecords(ctx.stateDir);
-  const listed = (await listAnchors(ctx, ctx.anchor)).filter((a) => a.startsWith(`${ctx.anchor}/`));
+  const all = await unlessUnavailable(ctx, () => listAnchors(ctx, ctx.anchor), /\/dev\/pf/, []);
+  const listed = all.filter((a) => a.startsWith(`${ctx.anchor}/`));
   const anchors: Topology['anchors'] = {};
   for (const path of listed) {
     const printed = await showAnchor(ctx, path);
@@ -288,4 +291,29 @@ async function observePf(ctx: HostContext): Promise<Pick<Topology, 'anchors' | '
 
 function sameLines(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((line, i) => line === b[i]);
+}
+
+/**
+ * Runs a read that fails when a kernel facility is missing (RACCT off, pf not loaded) and
+ * reads that as `empty`: nothing of Stockade's can exist there, and stockade doctor reports the
+ * facility. Steps that need it still fail loudly.
+ */
+async function unlessUnavailable<T>(
+  ctx: HostContext,
+  read: () => Promise<T>,
+  unavailable: RegExp,
+  empty: T,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (
+      hasCode(err, 'HOST_COMMAND_FAILED') &&
+      unavailable.test((err as HostCommandError).stderrTail)
+    ) {
+      ctx.logger.warn({ err }, 'host facility unavailable, observed as empty');
+      return empty;
+    }
+    throw err;
+  }
 }

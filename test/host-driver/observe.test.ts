@@ -285,4 +285,35 @@ describe('observeHost', () => {
     expect(observed.topology.anchors).toEqual({});
     expect(observed.commands).toBe(7);
   });
+
+  it('reads a host without RACCT or pf as having no rules or anchors', async () => {
+    const replies = hostWith(1);
+    replies['rctl'] = {
+      stderr: 'rctl: RACCT/RCTL present, but disabled; enable using kern.racct.enable=1 tunable\n',
+      exitCode: 1,
+    };
+    replies['pfctl -a stockade -v -s Anchors'] = {
+      stderr: 'pfctl: /dev/pf: No such file or directory\n',
+      exitCode: 1,
+    };
+    const host = fakeHost(replies);
+
+    const { topology } = await observeHost(host.ctx);
+
+    expect(topology.jails['web-0']?.rctl).toEqual([]);
+    expect(topology.anchors).toEqual({});
+  });
+
+  it('fails on any other rctl error', async () => {
+    const replies = hostWith(1);
+    replies['rctl'] = { stderr: 'rctl: something else\n', exitCode: 1 };
+    const host = fakeHost(replies);
+
+    const err = await observeHost(host.ctx).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({
+      code: 'HOST_COMMAND_FAILED',
+      data: { stderrTail: 'rctl: something else' },
+    });
+  });
 });
