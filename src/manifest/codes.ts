@@ -38,6 +38,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   TEXT_INVALID: 'free text with control characters',
   HOSTNAME_INVALID: 'a host name that is not RFC 1123',
   ENV_NAME_INVALID: 'an environment variable name',
+  ENV_NAME_RESERVED: 'an environment name starting with STOCKADE_, which Stockade sets itself',
   ENV_VALUE_INVALID: 'an environment value with shell or config-language characters',
   PARAMETER_NAME_INVALID: 'a jail(8) parameter name',
   PARAMETER_VALUE_INVALID: 'a jail(8) parameter value',

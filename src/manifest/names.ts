@@ -295,6 +295,9 @@ export const RESERVED_PARAMETERS: readonly string[] = [
   'children.max',
 ];
 
+/** Environment names Stockade sets for a jail's command (STOCKADE_JAIL_IP, ...). */
+export const RESERVED_ENV_PATTERN = '^STOCKADE_';
+
 /** Pattern of the pseudo-parameters that run commands: exec.prestart, exec.start, ... */
 export const EXEC_PARAMETER_PATTERN = '^exec(\\.|$)';
 

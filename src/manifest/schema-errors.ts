@@ -163,7 +163,14 @@ function mapOne(parsed: ParsedDocument, root: unknown, e: ErrorObject): Diagnost
 
 function keyMessage(e: ErrorObject, key: string): [string, string] {
   const params = e.params as Record<string, unknown>;
-  // The only `not` on keys is the list of jail parameters manifests may never set.
+  // `not` on keys marks names manifests may never set: STOCKADE_* variables, and the jail
+  // parameters Stockade sets itself.
+  if (e.keyword === 'not' && e.schemaPath.includes('/env/')) {
+    return [
+      'ENV_NAME_RESERVED',
+      `variable '${key}' is set by Stockade; names starting with STOCKADE_ are reserved`,
+    ];
+  }
   if (e.keyword === 'not') {
     return [
       'PARAMETER_RESERVED',

@@ -16,6 +16,7 @@ import {
   ENV_VALUE_RULE,
   EXEC_PARAMETER_PATTERN,
   HOSTNAME_RULE,
+  RESERVED_ENV_PATTERN,
   HTTP_PATH_RULE,
   LABEL_KEY_RULE,
   LABEL_VALUE_RULE,
@@ -247,7 +248,19 @@ function jailSpec(): JsonSchema {
       ),
       files: list(fileSchema(), 'Files written into the jail root.'),
       command: argvSchema('argv of the main process, run inside the jail as exec.start.'),
-      env: map(ENV_NAME_RULE, str(ENV_VALUE_RULE), 'Environment of the main process.'),
+      env: {
+        ...map(
+          ENV_NAME_RULE,
+          str(ENV_VALUE_RULE),
+          'Environment of the main process. Names starting with STOCKADE_ are set by Stockade ' +
+            '(STOCKADE_JAIL_IP: the first address) and refused here.',
+        ),
+        propertyNames: {
+          pattern: ENV_NAME_RULE.pattern,
+          maxLength: ENV_NAME_RULE.maxLength,
+          not: { pattern: RESERVED_ENV_PATTERN },
+        },
+      },
       resources: resourcesSchema(),
       parameters: {
         ...map(

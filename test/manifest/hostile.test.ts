@@ -120,6 +120,7 @@ const CASES: Case[] = [
   { dir: 'pkg-option-injection', code: 'PACKAGE_INVALID', at: 'case.yaml:7:14', count: 1 },
   { dir: 'http-header-injection', code: 'HTTP_PATH_INVALID', at: 'case.yaml:11:13', count: 1 },
   { dir: 'env-name-assignment', code: 'ENV_NAME_INVALID', at: 'case.yaml:9:5', count: 1 },
+  { dir: 'env-reserved-prefix', code: 'ENV_NAME_RESERVED', at: 'case.yaml:9:5', count: 1 },
 ];
 
 async function loadCase(dir: string, options?: LoadOptions) {
