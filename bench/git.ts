@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { createGitSource } from '../src/git/source.js';
+import type { GitSource } from '../src/run/ports.js';
 import { basicAuthHeader } from '../src/git/remote-url.js';
 import { startGitServer } from '../test/host/git-server.js';
 
@@ -28,6 +29,8 @@ export interface GitBenchmarkResult {
   cliFetchMs: number;
   /** isomorphicMs / cliMs. */
   ratio: number;
+  /** With the source warm: fetch and read again after one more commit changing one file. */
+  isomorphicNextCommitMs: number;
 }
 
 const USER = 'bench';
@@ -49,8 +52,9 @@ export async function runGitBenchmark(
     await runGit(['-C', bare, 'fast-import', '--quiet'], fastImportStream(files, commits));
     const url = server.repoUrl('bench.git');
 
+    const source = createBenchSource(url, path.join(tmp, 'iso'));
     const isoStart = performance.now();
-    const isoBytes = await readWithIsomorphicGit(url, path.join(tmp, 'iso'));
+    const isoBytes = await readWithIsomorphicGit(source);
     const isomorphicMs = performance.now() - isoStart;
 
     const cliStart = performance.now();
@@ -63,6 +67,11 @@ export async function runGitBenchmark(
           `git ${cliBytes.files} files/${cliBytes.bytes} bytes`,
       );
     }
+    await runGit(['-C', bare, 'fast-import', '--quiet'], nextCommitStream());
+    const nextStart = performance.now();
+    await readWithIsomorphicGit(source);
+    const isomorphicNextCommitMs = performance.now() - nextStart;
+
     return {
       files,
       commits,
@@ -72,6 +81,7 @@ export async function runGitBenchmark(
       cliMs: Math.round(cliMs),
       cliFetchMs: Math.round(cliBytes.fetchMs),
       ratio: Number((isomorphicMs / cliMs).toFixed(2)),
+      isomorphicNextCommitMs: Math.round(isomorphicNextCommitMs),
     };
   } finally {
     await server.stop();
@@ -79,13 +89,9 @@ export async function runGitBenchmark(
   }
 }
 
-/** Reads every manifest through the Git source, as the daemon does. */
-async function readWithIsomorphicGit(
-  url: string,
-  dir: string,
-): Promise<{ files: number; bytes: number; fetchMs: number }> {
-  const started = performance.now();
-  const source = createGitSource({
+/** A Git source on the benchmark repository, as the daemon makes it. */
+function createBenchSource(url: string, dir: string): GitSource {
+  return createGitSource({
     url,
     branch: 'main',
     path: 'deploy',
@@ -95,6 +101,13 @@ async function readWithIsomorphicGit(
     author: { name: 'bench', email: 'bench@example.org' },
     timeoutMs: 600_000,
   });
+}
+
+/** Fetches and reads every manifest through the Git source, as the daemon does. */
+async function readWithIsomorphicGit(
+  source: GitSource,
+): Promise<{ files: number; bytes: number; fetchMs: number }> {
+  const started = performance.now();
   const tip = await source.fetch();
   const fetchMs = performance.now() - started;
   const tree = await source.readTree(tip.oid);
@@ -185,6 +198,20 @@ function fastImportStream(files: number, commits: number): string {
   }
   parts.push('done\n');
   return parts.join('');
+}
+
+/** One more commit on main changing one manifest. */
+function nextCommitStream(): string {
+  const text = 'apiVersion: stockade.dev/v1\nkind: Jail\nmetadata: { name: jail-0 }\n';
+  return [
+    'commit refs/heads/main\n',
+    `committer Bench <bench@example.org> ${1_800_000_000} +0000\n`,
+    'data 4\nnext\n',
+    'from refs/heads/main^0\n',
+    `M 100644 inline deploy/jails/jail-00000.yaml\n`,
+    `data ${Buffer.byteLength(text)}\n${text}\n`,
+    'done\n',
+  ].join('');
 }
 
 /** Runs git with argv, optional stdin and extra environment; resolves with stdout. */
