@@ -39,9 +39,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(`node       ${config.name}\n${formatReport(report)}`);
   if (journal !== undefined) {
-    process.stdout.write(
-      `running    ${journal.commit.slice(0, 7)} in ${journal.phase} since ${journal.startedAt}\n`,
-    );
+    // A run in progress, or one that stopped without finishing: the next run repairs it.
+    const started = `${journal.commit.slice(0, 7)} reached ${journal.phase} (started ${journal.startedAt})`;
+    process.stdout.write(`unfinished ${started}\n`);
   }
   return EXIT.OK;
 }
