@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { inspect } from 'node:util';
 
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { StockadeError } from '../../src/errors/stockade-error.js';
@@ -295,6 +296,33 @@ describe('errors', () => {
 
     expect(same).toThrow(expect.objectContaining({ code: 'GIT_OPERATION_FAILED' }));
     expect(ssh).toThrow(expect.objectContaining({ code: 'GIT_OPERATION_FAILED' }));
+  });
+});
+
+describe('logs', () => {
+  it('carry no credentials, whether operations succeed or fail', async () => {
+    await fx.commit({ 'deploy/a.yaml': 'a\n' });
+    await fx.push();
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const good = makeSource({ logger, maxPacks: 0 });
+    const bad = makeSource({ logger, credentials: { username: USER, password: 'bad-Secret-42' } });
+
+    const tip = await good.fetch();
+    await good.readTree(tip.oid);
+    await good.writeStatus({ 'nodes/n1.json': '{}\n' }, 'status');
+    await bad.fetch().catch(() => undefined);
+
+    expect(lines.some((l) => l.includes('"msg":"local clone replaced"'))).toBe(true);
+    expect(lines.some((l) => l.includes('"msg":"status pushed"'))).toBe(true);
+    const all = lines.join('\n');
+    for (const secret of [
+      PASSWORD,
+      'bad-Secret-42',
+      Buffer.from(`${USER}:${PASSWORD}`).toString('base64'),
+    ]) {
+      expect(all).not.toContain(secret);
+    }
   });
 });
 
