@@ -4,6 +4,7 @@
 // /etc/hosts, limits and a stopped jail. Pure.
 
 import type { JailChange } from '../diff/diff.js';
+import { stripPrefix } from '../topology/addresses.js';
 import type { JailNode, Topology } from '../topology/types.js';
 import { addJailCreate, addJailRemove, type JailStepContext } from './jail-steps.js';
 import { stepId, type StepList } from './step-list.js';
@@ -30,13 +31,13 @@ export interface JailPlanContext {
  * What changes in every jail's /etc/hosts: the `name=addresses` lines that go and come.
  */
 export function hostsReason(desired: Topology, observed: Topology): ChangeReason {
-  const before = new Set(hostLines(observed));
-  const after = new Set(hostLines(desired));
+  const before = hostLines(observed);
+  const after = hostLines(desired);
   return {
     kind: 'changed',
     field: 'hosts',
-    from: [...before].filter((line) => !after.has(line)),
-    to: [...after].filter((line) => !before.has(line)),
+    from: [...before].filter((line) => !after.has(line)).sort(),
+    to: [...after].filter((line) => !before.has(line)).sort(),
   };
 }
 
@@ -148,12 +149,12 @@ function tablesDropping(jail: JailNode, desired: Topology, observed: Topology): 
     .map(([key]) => stepId('pf.replaceTable', key));
 }
 
-function hostLines(topology: Topology): string[] {
-  const lines: string[] = [];
+function hostLines(topology: Topology): Set<string> {
+  const lines = new Set<string>();
   for (const jail of Object.values(topology.jails)) {
-    const address = jail.interfaces[0]?.address.split('/')[0];
-    if (address !== undefined) lines.push(`${jail.hostname}=${address}`);
+    const address = jail.interfaces[0]?.address;
+    if (address !== undefined) lines.add(`${jail.hostname}=${stripPrefix(address)}`);
   }
-  for (const entry of topology.hosts) lines.push(`${entry.name}=${entry.addresses.join(',')}`);
-  return lines.sort();
+  for (const entry of topology.hosts) lines.add(`${entry.name}=${entry.addresses.join(',')}`);
+  return lines;
 }

@@ -11,6 +11,7 @@ import type {
   TableChange,
 } from '../diff/diff.js';
 import type { DatasetNode, Topology } from '../topology/types.js';
+import { stripPrefix } from '../topology/addresses.js';
 import { stepId, type StepList } from './step-list.js';
 
 /** Name of the snapshot taken of a volume before a Delete reclaim policy destroys it. */
@@ -225,10 +226,11 @@ export function addTableSteps(steps: StepList, change: TableChange, desired: Top
   if (change.desired !== undefined) {
     const table = change.desired;
     // New endpoints join the table once they have started.
+    const members = new Set(table.addresses);
     const joining = Object.values(desired.jails)
       .filter((j) => {
-        const address = j.interfaces[0]?.address.split('/')[0];
-        return address !== undefined && table.addresses.includes(address);
+        const address = j.interfaces[0]?.address;
+        return address !== undefined && members.has(stripPrefix(address));
       })
       .map((j) => stepId('jail.startCommand', j.name));
     steps.add({
