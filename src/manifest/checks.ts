@@ -28,6 +28,7 @@ export function checkManifests(input: CheckInput): {
     ...checkFiles(input, referencedFiles),
     ...checkJails(ofKind(input.docs, 'Jail')),
     ...checkPlacement(input.docs),
+    ...checkHiddenFiles(input.docs),
     ...checkServices(input.docs),
     ...checkAddresses(input.docs, input.options),
     ...checkPolicy(input.docs, input.options),
@@ -237,6 +238,43 @@ function checkJails(jails: readonly CheckedDoc<JailDoc>[]): Diagnostic[] {
         out.push(diagAt(entry, ['spec', 'health'], 'HEALTH_CHECK_KIND', message));
       }
     }
+  }
+  return out;
+}
+
+// A volume mounted over a directory hides what the image or the jail's own files put there;
+// almost always a mistake (a config file written under the data volume), so it is a warning.
+function checkHiddenFiles(docs: readonly CheckedDoc[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const images = new Map(ofKind(docs, 'Image').map((i) => [i.doc.metadata.name, i.doc]));
+  const under = (file: string, mount: string): boolean => file.startsWith(`${mount}/`);
+
+  for (const entry of ofKind(docs, 'Jail')) {
+    const mounts = entry.doc.spec.volumes ?? [];
+    (entry.doc.spec.files ?? []).forEach((f, i) => {
+      const mount = mounts.find((m) => under(f.path, m.mountPath));
+      if (mount !== undefined) {
+        const message = `'${f.path}' is hidden by volume '${mount.name}' mounted on '${mount.mountPath}'`;
+        out.push(
+          diagAt(entry, ['spec', 'files', i, 'path'], 'FILE_HIDDEN_BY_MOUNT', message, {
+            severity: 'warning',
+          }),
+        );
+      }
+    });
+
+    const imageFiles = images.get(entry.doc.spec.image)?.spec.files ?? [];
+    mounts.forEach((m, i) => {
+      const hidden = imageFiles.find((f) => under(f.path, m.mountPath));
+      if (hidden !== undefined) {
+        const message = `mounting '${m.name}' here hides '${hidden.path}' from image '${entry.doc.spec.image}'`;
+        out.push(
+          diagAt(entry, ['spec', 'volumes', i, 'mountPath'], 'FILE_HIDDEN_BY_MOUNT', message, {
+            severity: 'warning',
+          }),
+        );
+      }
+    });
   }
   return out;
 }

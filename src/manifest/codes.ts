@@ -70,6 +70,7 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, string>> = {
   FILE_SOURCE_MISSING: 'a source file is not in the manifest folder',
   FILE_SOURCE_TOO_LARGE: 'a source file is over 8 MiB',
   FILE_PATH_DUPLICATE: 'two files write the same path',
+  FILE_HIDDEN_BY_MOUNT: 'warning: a file is written where a volume is mounted over it',
   JAIL_MOUNT_DUPLICATE: 'two volumes are mounted on one path',
   JAIL_NETWORK_DUPLICATE: 'a jail joins one network twice',
   JAIL_NETWORK_MODE_MIXED: 'a jail joins both vnet and shared networks',

@@ -157,6 +157,23 @@ describe('files, mounts and health checks', () => {
     expect(errorsOf(result)).toEqual(['FILE_SOURCE_TOO_LARGE t.yaml:10:15 spec.files[0].source']);
   });
 
+  it('warns when a volume mount hides a file of the jail or of its image', () => {
+    const image =
+      'apiVersion: stockade/v1\nkind: Image\nmetadata:\n  name: img\nspec:\n  release: 14.3-RELEASE\n' +
+      '  files:\n    - path: /srv/app.conf\n      content: x\n';
+    const jail = jailYaml(
+      '  volumes:\n    - name: data\n      mountPath: /srv\n  files:\n    - path: /srv/x.conf\n      content: y\n    - path: /srvx\n      content: z\n',
+    ).replace('image: base', 'image: img');
+
+    const result = loadWithBase({ 'i.yaml': image, 't.yaml': jail });
+
+    expect(result.ok).toBe(true);
+    expect(warningsOf(result)).toEqual([
+      'FILE_HIDDEN_BY_MOUNT t.yaml:10:18 spec.volumes[0].mountPath',
+      'FILE_HIDDEN_BY_MOUNT t.yaml:12:13 spec.files[0].path',
+    ]);
+  });
+
   it('refuses two volumes on one mountPath', () => {
     const yaml = jailYaml(
       '  volumes:\n    - name: data\n      mountPath: /srv\n    - name: data\n      mountPath: /srv\n',
