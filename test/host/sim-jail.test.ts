@@ -161,6 +161,26 @@ describe('create', () => {
   });
 });
 
+describe('addresses and restart', () => {
+  it('adds ip4.addr aliases on the named interface and removes them with the jail (B3)', () => {
+    host.run('ifconfig', ['lo', 'create']);
+    expect(
+      host.run('jail', ['-c', 'name=web', `path=${root}`, 'persist', 'ip4.addr=lo1|127.0.1.2/32']),
+    ).toEqual(ok(''));
+    expect(host.run('jls', ['-j', 'web', 'ip4.addr'])).toEqual(ok('127.0.1.2\n'));
+    expect(host.run('ifconfig', ['lo1']).stdout).toContain('\tinet 127.0.1.2 netmask 0xffffffff\n');
+    expect(host.run('jail', ['-r', 'web'])).toEqual(ok(''));
+    expect(host.run('ifconfig', ['lo1']).stdout).not.toContain('127.0.1.2');
+    expect(host.run('ifconfig', ['em0']).stdout).toContain('\tinet 192.0.2.10 netmask');
+  });
+
+  it('restarts with -rc, giving a new JID', () => {
+    host.run('jail', ['-c', 'name=web', `path=${root}`, 'persist']);
+    expect(host.run('jail', ['-rc', 'name=web', `path=${root}`, 'persist'])).toEqual(ok(''));
+    expect(host.run('jls', ['-j', 'web', 'jid'])).toEqual(ok('2\n'));
+  });
+});
+
 describe('vnet.interface', () => {
   it('moves the interface in and returns it on removal with its name and description (B10)', () => {
     host.run('ifconfig', ['epair', 'create']);

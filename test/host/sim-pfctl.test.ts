@@ -83,6 +83,25 @@ describe('anchor loads', () => {
     expect(host.run('pfctl', ['-a', 'stockade/web', '-s', 'Tables'])).toEqual(ok('web_backends\n'));
   });
 
+  it('keeps IPv6 rules IPv6 (bug B19)', () => {
+    expect(
+      load(
+        'stockade/web',
+        'pass in proto tcp from any to fd00:77::2 port 80\n' +
+          'pass in on em0 inet6 proto tcp from any to fd00:77::/64 port 443\n',
+      ),
+    ).toEqual(ok(''));
+    expect(host.run('pfctl', ['-a', 'stockade/web', '-sr'])).toEqual(
+      ok(
+        'pass in inet6 proto tcp from any to fd00:77::2 port = http flags S/SA keep state\n' +
+          'pass in on em0 inet6 proto tcp from any to fd00:77::/64 port = https flags S/SA keep state\n',
+      ),
+    );
+    expect(load('stockade/web', 'pass in inet proto tcp from any to fd00:77::2\n')).toEqual(
+      fail(`stdin:1: rule expands to no valid combination\n${SYNTAX}`),
+    );
+  });
+
   it('replaces the anchor atomically on reload', () => {
     load('stockade/web', 'pass in all\n');
     load('stockade/web', 'block in all\n');

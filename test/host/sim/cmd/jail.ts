@@ -419,6 +419,11 @@ function createOrModify(parsed: Parsed, opts: Options, io: Io): number {
     throw new JailError('no jail specified');
   }
   const existing = findJail(readState(), key);
+  if (existing !== undefined && opts.remove && opts.create) {
+    // -rc: restart, i.e. remove then create.
+    if (!removeOne(existing, {}, io)) return 1;
+    return createJail(parsed, opts, io);
+  }
   if (existing !== undefined) {
     if (!opts.modify) {
       throw new UnnamedJailError(`"${key}" already exists`);

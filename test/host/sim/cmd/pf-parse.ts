@@ -505,14 +505,20 @@ function fromTo(
   return s;
 }
 
-function inferAf(af: Common['af'], hosts: Host[]): Common['af'] {
+/** The rule's family, or 'skip' when its addresses disagree (pfctl drops that combination). */
+function inferAf(af: Common['af'], hosts: Host[]): Common['af'] | 'skip' {
   let result = af;
   for (const h of hosts) {
     if (h.af === null) continue;
-    if (result !== null && result !== h.af) throw new Fail('address family mismatch');
+    if (result !== null && result !== h.af) return 'skip';
     result = h.af;
   }
   return result;
+}
+
+function requireSome(rules: string[]): string[] {
+  if (rules.length === 0) throw new Fail('rule expands to no valid combination');
+  return rules;
 }
 
 function orNone<T>(list: T[]): (T | undefined)[] {
@@ -563,6 +569,7 @@ function parseFilter(p: Parser): string[] {
           for (const to of h.to) {
             for (const tp of orNone(h.toPort)) {
               const af = inferAf(c.af, [from, to]);
+              if (af === 'skip') continue;
               let r = `${head}${dir}${log}${quick}`;
               if (iface !== undefined) r += ` on ${iface}`;
               if (af !== null) r += ` ${af}`;
@@ -584,7 +591,7 @@ function parseFilter(p: Parser): string[] {
       }
     }
   }
-  return rules;
+  return requireSome(rules);
 }
 
 function parseTranslation(p: Parser): string[] {
@@ -640,6 +647,7 @@ function parseTranslation(p: Parser): string[] {
         for (const to of h.to) {
           for (const tp of orNone(h.toPort)) {
             const af = inferAf(c.af, [from, to, ...targets]);
+            if (af === 'skip') continue;
             let r = `${kind}${pass}${log}`;
             if (iface !== undefined) r += ` on ${iface}`;
             if (af !== null) r += ` ${af}`;
@@ -654,5 +662,5 @@ function parseTranslation(p: Parser): string[] {
       }
     }
   }
-  return out;
+  return requireSome(out);
 }
