@@ -132,7 +132,13 @@ function validateDocument(parsed: ParsedDocument): Validated {
   }
   if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
     const shown = typeof kind === 'string' ? quoteValue(kind) : String(kind);
-    const message = `unknown kind ${shown}; must be one of ${KINDS.join(', ')}`;
+    const near = KINDS.find(
+      (k) => typeof kind === 'string' && k.toLowerCase() === kind.toLowerCase(),
+    );
+    const message =
+      near === undefined
+        ? `unknown kind ${shown}; must be one of ${KINDS.join(', ')}`
+        : `unknown kind ${shown}; did you mean '${near}'?`;
     return { diagnostics: [nodeDiag(parsed, ['kind'], 'KIND_UNKNOWN', message)] };
   }
 

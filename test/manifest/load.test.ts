@@ -29,6 +29,15 @@ describe('loadManifests: a valid repository', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it('suggests the kind when only its case is wrong', () => {
+    const result = loadWithBase({ 't.yaml': jailYaml('').replace('kind: Jail', 'kind: jail') });
+
+    expect(errorsOf(result)).toEqual(['KIND_UNKNOWN t.yaml:2:7 kind']);
+    expect(result.ok ? '' : result.errors[0]?.message).toBe(
+      `unknown kind "jail"; did you mean 'Jail'?`,
+    );
+  });
+
   it('skips empty documents and non-YAML files', () => {
     const result = loadWithBase({
       'empty.yaml': '---\n---\n# only a comment\n',
