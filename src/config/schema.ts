@@ -63,6 +63,7 @@ export const NODE_CONFIG_SCHEMA = {
       required: ['root'],
       properties: {
         root: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*(/[A-Za-z0-9_.:-]+)+$' },
+        mountpoint: { type: 'string', pattern: ABSOLUTE },
         rollbackPoints: {
           type: 'object',
           additionalProperties: false,

@@ -37,6 +37,8 @@ export interface NodeConfig {
   zfs: {
     /** Root dataset Stockade owns, e.g. zroot/stockade. */
     root: string;
+    /** Where the root dataset is mounted; `/<root>` when absent, as ZFS mounts it by default. */
+    mountpoint?: string;
     rollbackPoints: { keep: number; maxAgeSeconds: number };
   };
   pf: { externalInterface: string; anchor: string };

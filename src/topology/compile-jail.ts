@@ -26,7 +26,8 @@ import type {
 /** Everything compileJail needs besides the replica itself. */
 export interface JailContext {
   root: string;
-  mountPrefix: string;
+  /** Where a dataset of this node is mounted on the host. */
+  mountpointOf: (dataset: string) => string;
   config: NodeConfig;
   image: ImageBuild;
   networks: Map<string, NetworkDoc>;
@@ -59,7 +60,7 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
   const { doc, name } = replica;
   const spec = doc.spec;
   const dataset = `${context.root}/jails/${name}`;
-  const path = `${context.mountPrefix}${dataset}`;
+  const path = context.mountpointOf(dataset);
   const hostname = spec.hostname ?? name;
   const interfaces = (spec.networks ?? []).map((ref) => compileInterface(name, ref.name, context));
   const firstAddress =
@@ -165,7 +166,7 @@ function compileMount(
   requireRef(context.volumes[dataset], 'Volume', mount.name, jail);
   return {
     volume: mount.name,
-    source: `${context.mountPrefix}${dataset}`,
+    source: context.mountpointOf(dataset),
     target: `${path}${mount.mountPath}`,
     readonly: mount.readOnly === true,
   };

@@ -34,7 +34,10 @@ export const MANAGED_MARK = 'stockade:managed';
 export interface CompileOptions {
   /** The topology last applied on this node: jails keep the addresses it gave them. */
   previous?: Topology;
-  /** Where the pool's datasets are mounted; a dataset `a/b` mounts at `<prefix>a/b`. */
+  /**
+   * Where the pool's datasets are mounted; a dataset `a/b` mounts at `<prefix>a/b`. Without it,
+   * datasets mount below `config.zfs.mountpoint` (by default `/<root>`), as ZFS inherits it.
+   */
   mountPrefix?: string;
   /** Addresses configured on the host's own interfaces; allocation skips them. */
   hostAddresses?: string[];
@@ -51,7 +54,11 @@ export function compileTopology(
   options: CompileOptions = {},
 ): Topology {
   const root = config.zfs.root;
-  const mountPrefix = options.mountPrefix ?? '/';
+  const rootMountpoint = config.zfs.mountpoint ?? `/${root}`;
+  const mountpointOf = (dataset: string): string =>
+    options.mountPrefix !== undefined
+      ? `${options.mountPrefix}${dataset}`
+      : `${rootMountpoint}${dataset.slice(root.length)}`;
   const topology: Topology = {
     root,
     datasets: {},
@@ -140,7 +147,7 @@ export function compileTopology(
   for (const replica of local) {
     const jail: JailNode = compileJail(replica, {
       root,
-      mountPrefix,
+      mountpointOf,
       config,
       image: builds.get(replica.doc.spec.image) as ImageBuild,
       networks,

@@ -110,7 +110,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
       pollInterval: options.pollInterval ?? 5,
       ...(webhookPort === 0 ? {} : { webhook: { listen: `127.0.0.1:${webhookPort}`, secretFile } }),
-      zfs: { root: host.root },
+      zfs: { root: host.root, mountpoint: `${host.mountRoot}/stockade` },
       pf: { externalInterface: host.externalInterface },
       releases: config.releases,
       stateDir: config.stateDir,
