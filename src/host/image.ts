@@ -72,11 +72,12 @@ async function ensureRelease(ctx: HostContext, image: ImageBuild): Promise<void>
     if (archive === undefined) {
       throw new Error(`no archive configured for release '${image.release}'`);
     }
-    // Extraction that stopped halfway left a dataset without @base; extract again from scratch.
-    if (await zfs.exists(ctx, dataset)) {
-      await zfs.destroy(ctx, dataset, { recursive: true });
+    // The planner may have created the dataset already, and an extraction that stopped
+    // halfway leaves one without @base: extracting the same archive again over it gives the
+    // same tree, so the dataset is reused rather than destroyed and made anew.
+    if (!(await zfs.exists(ctx, dataset))) {
+      await zfs.create(ctx, dataset, { [MARK_MANAGED]: 'true', [MARK_ROLE]: 'release' });
     }
-    await zfs.create(ctx, dataset, { [MARK_MANAGED]: 'true', [MARK_ROLE]: 'release' });
     await extractArchive(ctx, archive, await mountpointOf(ctx, dataset));
     await zfs.snapshot(ctx, [image.releaseSnapshot]);
   } catch (err) {

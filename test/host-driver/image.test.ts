@@ -86,6 +86,25 @@ describe('image.build', () => {
     expect(host.calls).toEqual([EXISTS(`${IMG}@ready`)]);
   });
 
+  it('extracts into a release dataset that exists without @base instead of destroying it', async () => {
+    const mountpoint = mkdtempSync(join(tmpdir(), 'stockade-image-'));
+    const replies = emptyHost(mountpoint);
+    replies[EXISTS(REL)] = { stdout: `${REL}\n` };
+    const host = fakeHost(replies);
+
+    await applyAction(host.ctx, { type: 'image.build', image: IMAGE });
+
+    expect(host.calls.slice(0, 6)).toEqual([
+      EXISTS(`${IMG}@ready`),
+      EXISTS(`${REL}@base`),
+      EXISTS(REL),
+      MP(REL),
+      'tar -xf /usr/freebsd-dist/base.txz -C /stockade/releases/14.2-RELEASE',
+      `zfs snapshot ${REL}@base`,
+    ]);
+    expect(host.calls.filter((c) => c.startsWith('zfs destroy'))).toEqual([]);
+  });
+
   it('destroys the clone when a build command fails, and says at which stage', async () => {
     const mountpoint = mkdtempSync(join(tmpdir(), 'stockade-image-'));
     const replies = emptyHost(mountpoint);
