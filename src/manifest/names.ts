@@ -20,7 +20,8 @@ export interface ValueRule {
  * so the alphabet is the intersection of what all of them accept safely: lowercase letters,
  * digits and inner hyphens. No dot (jail(8) reads `a.b` as jail b inside jail a), no
  * underscore (not valid in host names), not all digits (read as a JID), at most 32 characters so
- * `<name>-<replica>` stays short for jail names and `stockade_<name>` fits pf's 31-byte tables.
+ * `<name>-<replica>` stays a short jail name and dataset component. Interface names and long pf
+ * table names are derived by hashing in the compiler, so they need no room here.
  */
 export const NAME_RULE: ValueRule = {
   code: 'NAME_INVALID',
