@@ -31,7 +31,8 @@ const USAGE = `usage: stockade plan --base REV --head REV [options]
 Shows what merging HEAD into BASE would change on a node: the jails,
 datasets, interfaces, pf rules and limits that would be created, changed,
 replaced or destroyed, and why. BASE plays the host, so no host is needed.
-REV is a branch, a tag or a full or abbreviated commit id.
+REV is a branch, a tag or a full or abbreviated commit id, optionally
+followed by ~N or ^ to go back along first parents (main~1).
 
 options:
   --base REV         the commit the node runs now (required)
@@ -190,13 +191,38 @@ export function findRepository(start: string): string {
 }
 
 async function resolveRevision(dir: string, rev: string): Promise<string> {
+  // `<rev>~N` and `<rev>^` walk first parents, as git(1) does; nothing fancier is supported.
+  const match = /^(.+?)((?:~\d*|\^)*)$/.exec(rev);
+  const name = match?.[1] ?? rev;
+  let oid = await resolveName(dir, name, rev);
+  for (const step of (match?.[2] ?? '').match(/~\d*|\^/g) ?? []) {
+    const count = step === '^' || step === '~' ? 1 : Number(step.slice(1));
+    for (let i = 0; i < count; i++) {
+      const { commit } = await git.readCommit({ fs, dir, oid });
+      const parent = commit.parent[0];
+      if (parent === undefined) {
+        throw new StockadeError(
+          'GIT_REF_NOT_FOUND',
+          `revision '${rev}' goes past the first commit`,
+          {
+            data: { revision: rev, dir },
+          },
+        );
+      }
+      oid = parent;
+    }
+  }
+  return oid;
+}
+
+async function resolveName(dir: string, name: string, rev: string): Promise<string> {
   try {
-    return await git.resolveRef({ fs, dir, ref: rev });
+    return await git.resolveRef({ fs, dir, ref: name });
   } catch {
     // Not a ref name: try it as a (possibly abbreviated) commit id.
   }
   try {
-    return await git.expandOid({ fs, dir, oid: rev });
+    return await git.expandOid({ fs, dir, oid: name });
   } catch (err) {
     throw new StockadeError('GIT_REF_NOT_FOUND', `revision '${rev}' not found in ${dir}`, {
       data: { revision: rev, dir },

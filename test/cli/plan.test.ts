@@ -159,6 +159,23 @@ describe('stockade plan', () => {
     expect(result.stdout).toContain('  -   jail web-0\n        removed from the repository\n');
   });
 
+  it('follows first parents with ~N and ^', async () => {
+    const tilde = await plan('--base', 'main~4', '--head', 'main~3', '--format', 'json');
+    const caret = await plan('--base', 'main^^^^', '--head', 'HEAD^^^', '--format', 'json');
+
+    expect(tilde.code).toBe(2);
+    expect(caret.stdout).toBe(tilde.stdout);
+    expect((JSON.parse(tilde.stdout) as { summary: object }).summary).toEqual({
+      create: 1,
+      change: 3,
+      destroy: 0,
+      replace: 0,
+    });
+    expect((await plan('--base', 'main~9', '--head', 'main')).stderr).toBe(
+      "stockade plan: revision 'main~9' goes past the first commit (GIT_REF_NOT_FOUND)\n",
+    );
+  });
+
   it('exits 0 when the manifests did not change', async () => {
     const result = await plan(
       '--base',
