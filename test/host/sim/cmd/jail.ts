@@ -2,7 +2,7 @@
 // jail(8) of the simulated host for command-line use: create, modify and remove jails from
 // param=value arguments, running exec.* commands and `command=` as real chrooted processes.
 
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { Io } from '../state/io.js';
@@ -15,18 +15,30 @@ import {
   parentName,
   PSEUDO_PARAMS,
 } from '../state/jails.js';
-import { findMount, mountNullfs, unmountNullfs } from '../state/mounts.js';
+import { findMount, unmountNullfs } from '../state/mounts.js';
 import { buildJailEnv, findJailPids, killJailProcesses, runCommand } from '../state/procs.js';
-import type { RunResult } from '../state/procs.js';
 import { readState, updateState } from '../state/store.js';
 import type { ParamValue, SimJail, SimState } from '../state/types.js';
-import { processIo } from '../state/io.js';
-import { runCpuset } from './cpuset.js';
-import { runIfconfig, runRoute } from './ifconfig.js';
-import { runMount, runUmount } from './mount.js';
-import { runPfctl } from './pfctl.js';
-import { runRctl } from './rctl.js';
+import { runIfconfig } from './ifconfig.js';
 import { ConfError, type JailConf, loadJailConf, resolveJail } from './jail-conf.js';
+import {
+  commandArgv,
+  mountFstabLine,
+  note,
+  reportRun,
+  runHostString,
+  runSimulatedTool,
+} from './jail-exec.js';
+import {
+  asList,
+  JailError,
+  kernelAddresses,
+  type Parsed,
+  parseParams,
+  splitArgs,
+  UnnamedJailError,
+  verboseParams,
+} from './jail-params.js';
 
 const USAGE =
   'usage: jail [-dhilqv] [-J jid_file] [-u username] [-U username]\n' +
@@ -39,19 +51,6 @@ const USAGE =
   '       jail [-f file] -e separator\n';
 
 const DEFAULT_STOP_TIMEOUT = 10;
-const SHELL_META = /[!"$&'()*;<>?[\\\]`{|}~]/;
-
-/** A failure reported as one stderr line (without the `jail: ` prefix). */
-class JailError extends Error {}
-
-/** A failure jail(8) reports without the jail's name even for config jails. */
-class UnnamedJailError extends JailError {}
-
-/**
- * `NAME: ` for jails that come from a config file, '' for command-line jails: jail(8) only
- * names jails in its messages when they have a config name.
- */
-let notePrefix = '';
 
 interface Options {
   create: boolean;
@@ -188,7 +187,7 @@ function reportError(error: unknown, io: Io): number {
     return 1;
   }
   if (error instanceof JailError) {
-    io.err(`jail: ${error instanceof UnnamedJailError ? '' : notePrefix}${error.message}\n`);
+    io.err(`jail: ${error instanceof UnnamedJailError ? '' : note.prefix}${error.message}\n`);
     return 1;
   }
   throw error;
@@ -200,7 +199,7 @@ function runFromConf(names: string[], opts: Options, io: Io): number {
   const targets = names.length > 0 ? names : conf.jails;
   let status = 0;
   for (const name of targets) {
-    notePrefix = `${name}: `;
+    note.prefix = `${name}: `;
     try {
       if (!conf.jails.includes(name) && findJail(readState(), name) === undefined) {
         throw new UnnamedJailError(`"${name}" not found`);
@@ -236,179 +235,8 @@ function runFromConf(names: string[], opts: Options, io: Io): number {
       status |= reportError(error, io);
     }
   }
-  notePrefix = '';
+  note.prefix = '';
   return status;
-}
-
-interface Parsed {
-  kernel: [string, ParamValue][];
-  pseudo: Record<string, ParamValue>;
-  /** Kernel params in command-line order as -v prints them. */
-  order: string[];
-}
-
-function splitArgs(args: string[]): [string, string | null][] {
-  const out: [string, string | null][] = [];
-  for (let i = 0; i < args.length; i += 1) {
-    const a = args[i] as string;
-    const eq = a.indexOf('=');
-    if (eq < 0) {
-      out.push([a, null]);
-      continue;
-    }
-    const name = a.slice(0, eq);
-    if (name === 'command') {
-      // command= takes the rest of the command line as its argv.
-      out.push(['command', JSON.stringify([a.slice(eq + 1), ...args.slice(i + 1)])]);
-      break;
-    }
-    out.push([name, a.slice(eq + 1)]);
-  }
-  return out;
-}
-
-/** Resolves a possibly `no`-prefixed boolean name to [name, false], or null. */
-function negatedBool(name: string): string | null {
-  const dot = name.lastIndexOf('.');
-  const head = name.slice(0, dot + 1);
-  const tail = name.slice(dot + 1);
-  if (!tail.startsWith('no')) return null;
-  const base = head + tail.slice(2);
-  const spec = KERNEL_PARAMS[base];
-  if (spec?.type === 'bool' || PSEUDO_PARAMS[base] === 'bool') return base;
-  return null;
-}
-
-function parseBool(name: string, value: string): boolean {
-  if (/^true$/i.test(value)) return true;
-  if (/^false$/i.test(value)) return false;
-  if (/^-?\d+$/.test(value)) return Number(value) !== 0;
-  throw new JailError(`${name}: unknown boolean value "${value}"`);
-}
-
-function parseParams(items: [string, string | null][]): Parsed {
-  const parsed: Parsed = { kernel: [], pseudo: {}, order: [] };
-  const setKernel = (name: string, value: ParamValue, append: boolean): void => {
-    const idx = parsed.kernel.findIndex(([n]) => n === name);
-    if (idx >= 0) {
-      const old = parsed.kernel[idx] as [string, ParamValue];
-      if (append && Array.isArray(old[1]) && Array.isArray(value)) {
-        old[1] = [...old[1], ...value];
-      } else {
-        old[1] = value;
-      }
-    } else {
-      parsed.kernel.push([name, value]);
-      parsed.order.push(name);
-    }
-  };
-  for (const [rawName, value] of items) {
-    let name = rawName;
-    let boolValue: boolean | null = null;
-    if (KERNEL_PARAMS[name] === undefined && PSEUDO_PARAMS[name] === undefined) {
-      const base = negatedBool(name);
-      if (base === null) {
-        throw new JailError(`unknown parameter: ${name}`);
-      }
-      if (value !== null) {
-        throw new JailError(`${name}: unknown parameter`);
-      }
-      name = base;
-      boolValue = false;
-    }
-    const spec = KERNEL_PARAMS[name];
-    if (spec !== undefined) {
-      if (spec.readOnly) {
-        throw new JailError(`${name}: parameter is read-only`);
-      }
-      switch (spec.type) {
-        case 'bool':
-          setKernel(name, boolValue ?? (value === null ? true : parseBool(name, value)), false);
-          break;
-        case 'jailsys': {
-          const v = value ?? 'new';
-          const allowed = name === 'vnet' ? ['new', 'inherit'] : ['new', 'inherit', 'disable'];
-          if (!allowed.includes(v)) {
-            throw new JailError(`${name}: unknown jailsys value "${v}"`);
-          }
-          setKernel(name, v, false);
-          break;
-        }
-        case 'int':
-          if (value === null || !/^-?\d+$/.test(value)) {
-            throw new JailError(`${name}: non-integer value "${value ?? ''}"`);
-          }
-          setKernel(name, String(Number(value)), false);
-          break;
-        case 'ip4':
-        case 'ip6': {
-          const list = (value ?? '').split(',').filter((x) => x !== '');
-          setKernel(name, list, true);
-          break;
-        }
-        default:
-          setKernel(name, value ?? '', false);
-      }
-      continue;
-    }
-    const ptype = PSEUDO_PARAMS[name];
-    if (ptype === 'bool') {
-      parsed.pseudo[name] = boolValue ?? (value === null ? true : parseBool(name, value));
-    } else if (ptype === 'int') {
-      if (value === null || !/^-?\d+$/.test(value)) {
-        throw new JailError(`${name}: non-integer value "${value ?? ''}"`);
-      }
-      parsed.pseudo[name] = value;
-    } else if (ptype === 'list') {
-      const old = parsed.pseudo[name];
-      const add = name === 'command' ? (JSON.parse(value ?? '[]') as string[]) : [value ?? ''];
-      if (name === 'command') {
-        parsed.pseudo[name] = add;
-      } else {
-        parsed.pseudo[name] = [...(Array.isArray(old) ? old : []), ...add];
-      }
-    } else {
-      parsed.pseudo[name] = value ?? '';
-    }
-  }
-  return parsed;
-}
-
-/** Splits ip4.addr/ip6.addr extended entries into kernel addresses and host aliases. */
-function kernelAddresses(
-  parsed: Parsed,
-  family: 'ip4' | 'ip6',
-): { addrs: string[]; aliases: [string, string][] } {
-  const entry = parsed.kernel.find(([n]) => n === `${family}.addr`);
-  const list = entry === undefined ? [] : (entry[1] as string[]);
-  const defIf = parsed.pseudo['interface'];
-  const addrs: string[] = [];
-  const aliases: [string, string][] = [];
-  for (const raw of list) {
-    let rest = raw;
-    let iface = typeof defIf === 'string' ? defIf : null;
-    const bar = rest.indexOf('|');
-    if (bar >= 0) {
-      iface = rest.slice(0, bar);
-      rest = rest.slice(bar + 1);
-    }
-    const addrWithMask = rest.split(' ')[0] ?? '';
-    const addr = addrWithMask.split('/')[0] ?? '';
-    const ok = family === 'ip4' ? /^\d{1,3}(\.\d{1,3}){3}$/.test(addr) : addr.includes(':');
-    if (!ok) {
-      throw new JailError(
-        `${family}.addr: not an ${family === 'ip4' ? 'IPv4' : 'IPv6'} address: ${addr}`,
-      );
-    }
-    addrs.push(addr);
-    if (iface !== null) {
-      const withMask = addrWithMask.includes('/')
-        ? addrWithMask
-        : `${addr}/${family === 'ip4' ? 32 : 128}`;
-      aliases.push([iface, withMask]);
-    }
-  }
-  return { addrs, aliases };
 }
 
 function createOrModify(parsed: Parsed, opts: Options, io: Io): number {
@@ -460,28 +288,6 @@ function modifyJail(jid: number, parsed: Parsed, opts: Options, io: Io): number 
   return 0;
 }
 
-function verboseParams(parsed: Parsed): string {
-  return parsed.order
-    .map((n) => {
-      const v = parsed.kernel.find(([k]) => k === n)?.[1];
-      if (v === true) return ` ${n}`;
-      if (v === false) {
-        const dot = n.lastIndexOf('.');
-        return ` ${n.slice(0, dot + 1)}no${n.slice(dot + 1)}`;
-      }
-      const text = Array.isArray(v) ? v.join(',') : String(v);
-      return ` ${n}=${quoteValue(text)}`;
-    })
-    .join('');
-}
-
-function quoteValue(v: string): string {
-  if (v === '') return '""';
-  if (!/[\s"'\\]/.test(v)) return v;
-  const q = v.includes('"') && !v.includes("'") ? "'" : '"';
-  return q + v.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`) + q;
-}
-
 function createJail(parsed: Parsed, opts: Options, io: Io): number {
   const kernel = Object.fromEntries(parsed.kernel) as Record<string, ParamValue>;
   const commands = [
@@ -530,7 +336,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   for (const [iface, addr] of [...ip4.aliases, ...ip6.aliases]) {
     const fam = addr.includes(':') ? 'inet6' : 'inet';
     if (runIfconfig([iface, fam, addr, 'alias'], io) !== 0) {
-      io.err(`jail: ${notePrefix}/sbin/ifconfig ${iface} ${fam} ${addr} alias: failed\n`);
+      io.err(`jail: ${note.prefix}/sbin/ifconfig ${iface} ${fam} ${addr} alias: failed\n`);
       return 1;
     }
   }
@@ -555,7 +361,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   for (const line of asList(parsed.pseudo['mount'])) {
     const problem = mountFstabLine(line, path);
     if (typeof problem === 'string') {
-      io.err(`jail: ${notePrefix}${problem}\n`);
+      io.err(`jail: ${note.prefix}${problem}\n`);
       undoMounts();
       undoAliases();
       return 1;
@@ -642,7 +448,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   }
   for (const iface of vnetIfaces) {
     if (runIfconfig([iface, 'vnet', String(jail.jid)], io) !== 0) {
-      io.err(`jail: ${notePrefix}/sbin/ifconfig ${iface} vnet ${jail.jid}: failed\n`);
+      io.err(`jail: ${note.prefix}/sbin/ifconfig ${iface} vnet ${jail.jid}: failed\n`);
       return fail();
     }
   }
@@ -680,38 +486,6 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   return 0;
 }
 
-/**
- * Mounts one fstab(5) line of the `mount` pseudo-parameter (nullfs only). Returns the target
- * or the error text after `jail: NAME: `.
- */
-function mountFstabLine(line: string, jailPath: string): { target: string } | string {
-  const fields = line.trim().split(/\s+/).map(unvis);
-  if (fields.length < 3) return `mount: ${line}: missing information`;
-  const [source = '', target = '', type = '', opts = ''] = fields;
-  if (!target.startsWith('/')) return `mount: ${target}: not an absolute pathname`;
-  if (target.startsWith(`${jailPath}/`)) {
-    let cur = jailPath;
-    for (const part of target.slice(jailPath.length + 1).split('/')) {
-      cur = `${cur}/${part}`;
-      try {
-        if (lstatSync(cur).isSymbolicLink()) return `mount: ${cur} is a symbolic link`;
-      } catch {
-        break;
-      }
-    }
-  }
-  if (type !== 'nullfs') return `mount: ${line}: simulator mounts only nullfs`;
-  const options = opts === '' ? [] : opts.split(',').filter((o) => o !== 'rw');
-  const problem = updateState((state) => mountNullfs(state, source, target, options));
-  if (problem !== null) return `mount_nullfs: ${problem}`;
-  return { target: realpathSync(target) };
-}
-
-/** strunvis(3) for the escapes fstab lines use (`\040` for a space). */
-function unvis(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 function checkParent(state: SimState, name: string): void {
   const parent = parentName(name);
   if (parent === null) return;
@@ -723,82 +497,6 @@ function checkParent(state: SimState, name: string): void {
   const cur = state.jails.filter((j) => parentName(j.name) === parent).length;
   if (cur >= max) {
     throw new JailError('prison limit exceeded');
-  }
-}
-
-function asList(v: ParamValue | undefined): string[] {
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-}
-
-/** exec.* strings: shell when a metacharacter is present, else whitespace-split argv. */
-function commandArgv(cmd: string): { argv: string[]; background: boolean } {
-  let text = cmd.trim();
-  let background = false;
-  if (/\s&$/.test(text) || (text.endsWith('&') && !text.endsWith('&&'))) {
-    const stripped = text.slice(0, -1).trim();
-    if (!SHELL_META.test(stripped)) {
-      text = stripped;
-      background = true;
-    }
-  }
-  if (SHELL_META.test(text)) {
-    return { argv: ['/bin/sh', '-c', cmd], background: false };
-  }
-  return { argv: text.split(/\s+/).filter((x) => x !== ''), background };
-}
-
-function runHostString(cmd: string, clean: boolean): RunResult {
-  const spec = commandArgv(cmd);
-  const simulated = runSimulatedTool(spec.argv, 0, true);
-  if (simulated !== null) return simulated;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  void clean;
-  return runCommand({ argv: spec.argv, root: null, env, background: spec.background });
-}
-
-/**
- * Commands naming a simulated tool are answered by the simulator instead of a Linux binary:
- * on the host (`vnet` 0, every simulated tool, so /sbin/ifconfig never reaches the real
- * network) and inside a vnet jail (`vnet` = JID, only ifconfig and route, the jail's own
- * stack). A `vnet` of -1 means a jail without its own stack: nothing is simulated there.
- * Returns null when the command is not one of them.
- */
-function runSimulatedTool(argv: string[], vnet: number, host: boolean): RunResult | null {
-  const prog = argv[0];
-  if (prog === undefined || vnet < 0) return null;
-  const m = /^(?:\/(?:usr\/)?s?bin\/)?([a-z]+)$/.exec(prog);
-  const name = m?.[1];
-  if (name === undefined) return null;
-  const io: Io = processIo;
-  const args = argv.slice(1);
-  let status: number | null = null;
-  if (name === 'ifconfig') status = runIfconfig(args, io, vnet);
-  else if (name === 'route') status = runRoute(args, io, vnet);
-  else if (host && name === 'pfctl') status = runPfctl(args, io);
-  else if (host && name === 'mount') status = runMount(args, io);
-  else if (host && name === 'umount') status = runUmount(args, io);
-  else if (host && name === 'rctl') status = runRctl(args, io);
-  else if (host && name === 'cpuset') status = runCpuset(args, io);
-  return status === null ? null : { kind: 'exited', status };
-}
-
-/** Prints jail(8)'s line for a failed command; true when the command succeeded. */
-function reportRun(cmd: string, res: RunResult, io: Io): boolean {
-  switch (res.kind) {
-    case 'exited':
-      if (res.status === 0) return true;
-      io.err(`jail: ${notePrefix}${cmd}: failed\n`);
-      return false;
-    case 'signaled':
-      io.err(`jail: ${notePrefix}${cmd}: exited on signal ${res.signal}\n`);
-      return false;
-    case 'timeout':
-      io.err(`jail: ${notePrefix}${cmd}: timed out\n`);
-      return false;
-    case 'noexec':
-      io.err(`jail: ${notePrefix}exec ${commandArgv(cmd).argv[0] ?? cmd}: ${res.error}\n`);
-      return false;
   }
 }
 
@@ -829,14 +527,14 @@ function removeJails(args: string[], opts: Options, io: Io, conf: JailConf | nul
   const announce = !opts.quiet && (wildcard || args.length > 1 || conf !== null);
   for (const jail of targets) {
     const stop = conf !== null && conf.jails.includes(jail.name) ? stopParams(conf, jail.name) : {};
-    notePrefix = conf !== null ? `${jail.name}: ` : '';
+    note.prefix = conf !== null ? `${jail.name}: ` : '';
     if (!removeOne(jail, stop, io)) {
       status = 1;
       continue;
     }
     if (announce) io.out(`${jail.name}: removed\n`);
   }
-  notePrefix = '';
+  note.prefix = '';
   return status;
 }
 
@@ -910,7 +608,7 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
       return m === undefined ? `${target}: not a mount point` : unmountNullfs(state, m, false);
     });
     if (problem !== null) {
-      io.err(`jail: ${notePrefix}umount ${target}: ${problem}\n`);
+      io.err(`jail: ${note.prefix}umount ${target}: ${problem}\n`);
       ok = false;
     }
   }
@@ -919,6 +617,3 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
   }
   return ok;
 }
-
-/** Whether a jail has a network stack of its own (re-exported for jexec). */
-export { isVnet };
