@@ -12,6 +12,7 @@ import { ensureSystemPackages } from './deps.js';
 import { testHostStateDir } from './paths.js';
 import {
   openTestHost,
+  shellQuote,
   startTestHost,
   teardownTestHost,
   toRecord,
@@ -126,10 +127,6 @@ async function printEnv(files: Files): Promise<number> {
   }
   process.stdout.write(formatExports(record, files.config));
   return EXIT.OK;
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 async function readRecord(file: string): Promise<TestHostRecord | undefined> {

@@ -97,6 +97,11 @@ export const DEFAULT_SIMULATED_TOOLS: readonly ToolName[] = [
   'kldstat',
 ];
 
+/** `text` as one single-quoted sh word, for the wrappers and the `testhost` exports. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The main ruleset loaded into the simulator: the operator's hooks for Stockade's anchors. */
 export function mainPfConf(externalInterface: string): string {
   return [
@@ -375,10 +380,6 @@ function makeNodeConfig(record: TestHostRecord, overrides: NodeConfigOverrides):
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function teardownError(message: string, data: Record<string, unknown>): TestHostError {
