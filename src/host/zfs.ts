@@ -2,7 +2,7 @@
 // Adapter for zfs(8) in the portable subset that both OpenZFS 2.2 and zfs-fuse accept: no
 // `list -p`, no holds, no rename; numbers are read with `get -H -p`, one property per `set`.
 
-import type { HostCommandError } from '../errors/host-command-error.js';
+import { HostCommandError } from '../errors/host-command-error.js';
 import { hasCode } from '../errors/stockade-error.js';
 import type { HostContext } from './context.js';
 
@@ -95,7 +95,9 @@ export async function create(
   name: string,
   properties: Record<string, string>,
 ): Promise<void> {
-  await ctx.runner.run('zfs', ['create', '-p', ...optionArgs(properties), name]);
+  await withParentRace(name, () =>
+    ctx.runner.run('zfs', ['create', '-p', ...optionArgs(properties), name]),
+  );
 }
 
 /** `zfs clone -p -o k=v ... SNAPSHOT NAME`. */
@@ -105,7 +107,32 @@ export async function clone(
   name: string,
   properties: Record<string, string>,
 ): Promise<void> {
-  await ctx.runner.run('zfs', ['clone', '-p', ...optionArgs(properties), snapshot, name]);
+  await withParentRace(name, () =>
+    ctx.runner.run('zfs', ['clone', '-p', ...optionArgs(properties), snapshot, name]),
+  );
+}
+
+/**
+ * Runs a `create -p` or `clone -p` again once when it lost a race on a missing parent: two
+ * steps of one wave that share a new parent (jails/web-0 and jails/web-1) may both try to
+ * create it, and the loser fails with "cannot create '<parent>': dataset already exists".
+ */
+async function withParentRace(name: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (!lostParentRace(err, name)) throw err;
+
+    await run();
+  }
+}
+
+function lostParentRace(err: unknown, name: string): boolean {
+  if (!(err instanceof HostCommandError)) return false;
+
+  const tail = String(err.data['stderrTail'] ?? '');
+  const match = /cannot create '([^']+)': dataset already exists/.exec(tail);
+  return match?.[1] !== undefined && match[1] !== name && name.startsWith(`${match[1]}/`);
 }
 
 /** `zfs snapshot [-r] NAME@SNAP...`: atomic over every name given. */

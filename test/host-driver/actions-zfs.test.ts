@@ -106,6 +106,41 @@ describe('dataset.clone', () => {
     ]);
   });
 
+  it('runs the clone again once when a parallel step created the missing parent first', async () => {
+    const CLONE =
+      'zfs clone -p -o stockade:managed=true -o stockade:role=jail tank/stockade/images/web-1a2b@ready tank/stockade/jails/web-0';
+    const host = fakeHost({
+      [GET]: noDataset(JAIL.name),
+      [CLONE]: [
+        { stderr: "cannot create 'tank/stockade/jails': dataset already exists\n", exitCode: 1 },
+        { exitCode: 0 },
+      ],
+    });
+
+    await applyAction(host.ctx, { type: 'dataset.clone', dataset: JAIL });
+
+    expect(host.calls.filter((c) => c === CLONE)).toHaveLength(2);
+  });
+
+  it('does not retry when the clone itself already exists', async () => {
+    const CLONE =
+      'zfs clone -p -o stockade:managed=true -o stockade:role=jail tank/stockade/images/web-1a2b@ready tank/stockade/jails/web-0';
+    const host = fakeHost({
+      [GET]: noDataset(JAIL.name),
+      [CLONE]: {
+        stderr: "cannot create 'tank/stockade/jails/web-0': dataset already exists\n",
+        exitCode: 1,
+      },
+    });
+
+    const err = await applyAction(host.ctx, { type: 'dataset.clone', dataset: JAIL }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(err).toMatchObject({ code: 'HOST_COMMAND_FAILED' });
+    expect(host.calls.filter((c) => c === CLONE)).toHaveLength(1);
+  });
+
   it('fails with one clear error naming the missing origin snapshot (B25)', async () => {
     const host = fakeHost({
       [GET]: noDataset(JAIL.name),
