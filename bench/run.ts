@@ -6,8 +6,12 @@
 
 import { pathToFileURL } from 'node:url';
 
+import { commitToAppliedRows, runCommitToAppliedBenchmark } from './commit-to-applied.js';
+import { daemonMemoryRows, runDaemonMemoryBenchmark } from './daemon-memory.js';
 import { runGitBenchmark } from './git.js';
+import { idlePollRows, runIdlePollBenchmark } from './idle-poll.js';
 import { observeRows, runObserveBenchmark } from './observe.js';
+import { parallelApplyRows, runParallelApplyBenchmark } from './parallel-apply.js';
 import { runPlanBenchmark } from './plan.js';
 import { formatMs, formatTable, isRoot, skippedRow, type BenchRow } from './table.js';
 
@@ -24,6 +28,26 @@ export const BENCHMARKS: readonly BenchEntry[] = [
   { name: 'plan', needsRoot: false, run: planRows },
   { name: 'observe', needsRoot: false, run: async () => observeRows(await runObserveBenchmark()) },
   { name: 'git', needsRoot: false, run: gitRows },
+  {
+    name: 'idle-poll',
+    needsRoot: true,
+    run: async () => idlePollRows(await runIdlePollBenchmark()),
+  },
+  {
+    name: 'commit-to-applied',
+    needsRoot: true,
+    run: async () => commitToAppliedRows(await runCommitToAppliedBenchmark()),
+  },
+  {
+    name: 'parallel-apply',
+    needsRoot: true,
+    run: async () => parallelApplyRows(await runParallelApplyBenchmark()),
+  },
+  {
+    name: 'daemon-memory',
+    needsRoot: true,
+    run: async () => daemonMemoryRows(await runDaemonMemoryBenchmark()),
+  },
 ];
 
 /** Picks the entries named in `argv` (all when empty); rejects an unknown name. */
