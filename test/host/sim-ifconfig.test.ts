@@ -190,6 +190,13 @@ describe('interface details', () => {
     );
   });
 
+  it('gives an external address without a prefix its classful mask', () => {
+    const env = { STOCKADE_SIM_EXTADDR: '127.0.0.1' };
+    expect(host.run('ifconfig', ['em0'], { env }).stdout).toContain(
+      '\tinet 127.0.0.1 netmask 0xff000000 broadcast 127.255.255.255\n',
+    );
+  });
+
   it('adds and removes aliases with the reference errors', () => {
     host.run('ifconfig', ['lo', 'create']);
     expect(host.run('ifconfig', ['lo1', 'inet', '127.0.1.1/32', 'alias'])).toEqual(ok(''));

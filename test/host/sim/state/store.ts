@@ -73,7 +73,10 @@ export function updateState<T>(change: (state: SimState) => T): T {
 export function createInitialState(): SimState {
   const extName = process.env['STOCKADE_SIM_EXTIF'] ?? 'em0';
   const extAddr = process.env['STOCKADE_SIM_EXTADDR'] ?? '192.0.2.10/24';
-  const [addr = '192.0.2.10', prefix = '24'] = extAddr.split('/');
+  const [addr = '192.0.2.10', prefixText] = extAddr.split('/');
+  // Without a prefix, the classful mask ifconfig would pick (127.0.0.1 gets /8).
+  const first = Number(addr.split('.')[0]);
+  const prefix = prefixText ?? (first < 128 ? '8' : first < 192 ? '16' : '24');
   const ext: SimIface = {
     ...blankIface(extName, 1, 'ether'),
     ether: '52:54:00:12:34:56',
