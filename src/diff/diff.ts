@@ -4,6 +4,7 @@
 // are updated in place. Pure: no I/O, no ordering (the planner orders).
 
 import type { ChangeReason } from '../plan/types.js';
+import { IMMUTABLE_FIELDS } from '../topology/compile-jail.js';
 import { stableStringify } from '../topology/hash.js';
 import { HOSTS_PATH } from '../topology/jail-files.js';
 import type {
@@ -144,23 +145,7 @@ function diffJails(
     }
 
     if (want.specHash !== have.specHash) {
-      const reasons = compareFields(
-        [
-          'image',
-          'dataset',
-          'vnet',
-          'hostname',
-          'params',
-          'command',
-          'env',
-          'interfaces',
-          'mounts',
-        ],
-        want,
-        have,
-        was,
-        reason,
-      );
+      const reasons = compareFields([...IMMUTABLE_FIELDS], want, have, was, reason);
       if (reasons.length === 0)
         reasons.push(reason('spec', have.specHash, want.specHash, was?.specHash));
       changes.push({ object: 'jail', name, op: 'replace', reasons, desired: want, observed: have });

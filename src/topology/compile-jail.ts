@@ -36,6 +36,8 @@ export interface JailContext {
   volumes: Record<string, DatasetNode>;
   /** The node's shared /etc/hosts. */
   hostsFile: JailFile;
+  /** specBase of a jail manifest, computed once for all its replicas. */
+  specBaseOf: (doc: Replica['doc']) => string;
   /** Files of a jail manifest, resolved once for all its replicas. */
   filesOf: (doc: Replica['doc']) => JailFile[];
   /** Jail manifest name to the names of its replicas on this node. */
@@ -98,14 +100,42 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
     selfHeal: spec.selfHeal ?? context.config.selfHeal,
     labels: { ...doc.metadata.labels },
   };
-  return { ...jail, specHash: hashSpec(jail) };
+  return { ...jail, specHash: hashSpec(jail, context.specBaseOf(doc)) };
 }
 
-/** Hash of a jail's immutable fields: equal hashes mean no replacement is needed. */
-export function hashSpec(jail: Omit<JailNode, 'specHash'>): string {
-  // The compiler builds every record with sorted keys and every object in a fixed key order,
-  // so plain JSON is stable here and much cheaper than a canonical encoder.
-  return fastHash(JSON.stringify(IMMUTABLE_FIELDS.map((field) => jail[field]))).slice(0, 12);
+/**
+ * Hash of a jail's immutable fields. `base` is specBase of its manifest, shared by all
+ * replicas; the rest of IMMUTABLE_FIELDS is a function of what is added here (name, paths,
+ * image, addresses and interface names), so equal hashes mean no replacement is needed.
+ */
+export function hashSpec(jail: Omit<JailNode, 'specHash'>, base: string): string {
+  const interfaces = jail.interfaces.map(
+    (i) => `${i.network}|${i.mode}|${i.netif}|${i.epair ?? ''}|${i.address}|${i.gateway ?? ''}`,
+  );
+  const mounts = jail.mounts.map((m) => `${m.source}|${m.target}|${m.readonly ? 'ro' : 'rw'}`);
+  const replica = [
+    jail.name,
+    jail.dataset,
+    jail.path,
+    jail.image,
+    jail.hostname,
+    ...interfaces,
+    ...mounts,
+  ];
+  return fastHash(`${base}\u0000${replica.join('\u0000')}`).slice(0, 12);
+}
+
+/** The part of the spec hash every replica of a manifest shares; worth computing once. */
+export function specBase(doc: Replica['doc']): string {
+  const spec = doc.spec;
+  return JSON.stringify([
+    spec.image,
+    compileParams(spec.parameters),
+    spec.command,
+    sortRecord({ ...spec.env }),
+    spec.hostname ?? null,
+    (spec.volumes ?? []).map((v) => [v.name, v.mountPath, v.readOnly === true]),
+  ]);
 }
 
 /** rctl rules in a fixed order, amounts as `rctl` prints them without -h. */

@@ -15,7 +15,7 @@ import { TopologyError } from '../errors/topology-error.js';
 import { allocateAddresses, type NetworkAddressing } from './allocate.js';
 import { hashHex, stableStringify } from './hash.js';
 import { bridgeName, loopbackName, netifDescription } from './iface-names.js';
-import { compileJail, requireRef } from './compile-jail.js';
+import { compileJail, requireRef, specBase } from './compile-jail.js';
 import { renderHostsFile, resolveFile } from './jail-files.js';
 import {
   compareText,
@@ -143,6 +143,15 @@ export function compileTopology(
     }
     return files;
   };
+  const bases = new Map<Replica['doc'], string>();
+  const specBaseOf = (doc: Replica['doc']): string => {
+    let base = bases.get(doc);
+    if (base === undefined) {
+      base = specBase(doc);
+      bases.set(doc, base);
+    }
+    return base;
+  };
   const epairs = new Map<string, string>();
   for (const replica of local) {
     const jail: JailNode = compileJail(replica, {
@@ -155,6 +164,7 @@ export function compileTopology(
       volumes: topology.datasets,
       hostsFile,
       filesOf,
+      specBaseOf,
       replicaNames,
     });
     checkEpairNames(jail, epairs);
