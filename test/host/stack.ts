@@ -31,6 +31,8 @@ export interface StackOptions {
   install?: boolean;
   /** Port for the webhook listener on 127.0.0.1; 0 leaves the webhook off. */
   webhookPort?: number;
+  /** Top-level fields of the node config file to set or replace (selfHeal, policy, ...). */
+  config?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -48,6 +50,8 @@ export interface Stack {
   commit(message: string, files: Record<string, string | null>, branch?: string): Promise<string>;
   /** Starts `stockade run`; its log lines go to `daemonLog`. */
   startDaemon(): Promise<ChildProcess>;
+  /** Stops the daemon: SIGTERM by default (then SIGKILL after 15 s), or the signal given. */
+  stopDaemon(signal?: NodeJS.Signals): Promise<void>;
   daemonLog: string;
   /** Runs one of the test host's tools (jls, ifconfig, pfctl, ...) and returns its stdout. */
   hostTool(tool: ToolName, args: string[]): Promise<string>;
@@ -115,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       releases: config.releases,
       stateDir: config.stateDir,
       tools: config.tools,
+      ...options.config,
     };
     const configPath = path.join(host.tempDir, 'stockade.yaml');
     await writeFile(configPath, stringify(configDoc));
@@ -159,6 +164,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       async hostTool(tool, args) {
         const result = await execa(host.tools[tool], args, { env });
         return String(result.stdout);
+      },
+      async stopDaemon(signal) {
+        await stopDaemon(daemon, signal);
+        daemon = undefined;
       },
       async stockade(args, cliOptions = {}) {
         const result = await execa(process.execPath, [cli, ...args], {
@@ -230,11 +239,14 @@ export async function readDaemonLog(stack: Stack, lines = 40): Promise<string> {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-async function stopDaemon(daemon: ChildProcess | undefined): Promise<void> {
+async function stopDaemon(
+  daemon: ChildProcess | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (daemon === undefined || daemon.exitCode !== null || daemon.signalCode !== null) return;
 
   const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
-  daemon.kill('SIGTERM');
+  daemon.kill(signal);
   const timer = setTimeout(() => daemon.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
