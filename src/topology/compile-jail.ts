@@ -76,7 +76,7 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
     files.push(context.hostsFile);
   }
 
-  const jail: Omit<JailNode, 'specHash'> = {
+  const jail: JailNode = {
     name,
     manifest: doc.metadata.name,
     replica: replica.index,
@@ -99,8 +99,11 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
     running: true,
     selfHeal: spec.selfHeal ?? context.config.selfHeal,
     labels: { ...doc.metadata.labels },
+    specHash: '',
   };
-  return { ...jail, specHash: hashSpec(jail, context.specBaseOf(doc)) };
+  // One object, hashed in place: a copy per jail is measurable at a thousand jails.
+  jail.specHash = hashSpec(jail, context.specBaseOf(doc));
+  return jail;
 }
 
 /**
