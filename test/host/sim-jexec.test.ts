@@ -130,6 +130,30 @@ describe('the simulated stack of a vnet jail', () => {
     });
   });
 
+  it('answers route get, delete and the IPv6 family as the driver asks them', () => {
+    host.run('jexec', ['web', 'ifconfig', 'epair0b', 'inet', '10.77.0.2/24', 'up']);
+    expect(host.run('jexec', ['web', '/sbin/route', '-n', 'get', 'default'])).toEqual({
+      stdout: '',
+      stderr: 'route: route has not been found\n',
+      code: 1,
+    });
+    host.run('jexec', ['web', '/sbin/route', 'add', 'default', '10.77.0.1']);
+    const got = host.run('jexec', ['web', '/sbin/route', '-n', 'get', 'default']);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toContain('    gateway: 10.77.0.1\n');
+    expect(got.stdout).toContain('  interface: epair0b\n');
+    expect(host.run('jexec', ['web', '/sbin/route', 'delete', 'default'])).toEqual(
+      ok('delete net default: gateway 10.77.0.1\n'),
+    );
+    host.run('jexec', ['web', 'ifconfig', 'epair0b', 'inet6', 'fd00:77::2/64']);
+    expect(
+      host.run('jexec', ['web', '/sbin/route', 'add', '-inet6', 'default', 'fd00:77::1']),
+    ).toEqual(ok('add net default: gateway fd00:77::1\n'));
+    expect(
+      host.run('jexec', ['web', '/sbin/route', '-n', 'get', '-inet6', 'default']).stdout,
+    ).toContain('    gateway: fd00:77::1\n');
+  });
+
   it('sees only the interfaces in its own vnet', () => {
     expect(host.run('jexec', ['web', 'ifconfig', 'epair0a', 'up'])).toEqual(
       fail('ifconfig: interface epair0a does not exist\n'),

@@ -595,15 +595,17 @@ function changeAddress(
 }
 
 function route(state: SimState, argv: string[], io: Io, vnet: number): number {
-  const args = argv.filter((a) => a !== '-n' && a !== '-q' && a !== '-net');
+  const inet6 = argv.includes('-inet6') || argv.includes('-6');
+  const args = argv.filter((a) => !['-n', '-q', '-net', '-inet', '-inet6', '-4', '-6'].includes(a));
   const [verb, dest, gw] = args;
-  const key = String(vnet);
-  if (dest !== 'default' && dest !== '0.0.0.0/0') {
+  // Each family has its own default route in each vnet.
+  const key = inet6 ? `${vnet}:inet6` : String(vnet);
+  if (dest !== 'default' && dest !== '0.0.0.0/0' && dest !== '::/0') {
     io.err('route: simulator supports only the default route\n');
     return 1;
   }
   if (verb === 'add' || verb === 'change') {
-    if (gw === undefined || !isIPv4(gw)) {
+    if (gw === undefined || (inet6 ? !isIPv6(gw.split('%')[0] ?? '') : !isIPv4(gw))) {
       io.err(`route: bad address: ${gw ?? ''}\n`);
       return 1;
     }
@@ -611,10 +613,11 @@ function route(state: SimState, argv: string[], io: Io, vnet: number): number {
       io.out(`add net default: gateway ${gw} fib 0: route already in table\n`);
       return 1;
     }
-    const reachable = state.ifaces.some(
-      (i) => i.vnet === vnet && i.up && i.inet.some((a) => sameNet(a.addr, gw, a.prefix)),
-    );
-    if (!reachable) {
+    if (verb === 'change' && state.routes[key] === undefined) {
+      io.out(`change net default: gateway ${gw} fib 0: not in table\n`);
+      return 1;
+    }
+    if (routeInterface(state, vnet, gw, inet6) === undefined) {
       io.out(`${verb} net default: gateway ${gw} fib 0: Network is unreachable\n`);
       return 1;
     }
@@ -638,17 +641,34 @@ function route(state: SimState, argv: string[], io: Io, vnet: number): number {
       io.err('route: route has not been found\n');
       return 1;
     }
-    const via = state.ifaces.find(
-      (i) => i.vnet === vnet && i.inet.some((a) => sameNet(a.addr, cur, a.prefix)),
-    );
+    const via = routeInterface(state, vnet, cur, inet6);
     io.out(
-      `   route to: default\ndestination: default\n       mask: default\n    gateway: ${cur}\n` +
-        `        fib: 0\n  interface: ${via?.name ?? ''}\n      flags: <UP,GATEWAY,DONE,STATIC>\n`,
+      '   route to: default\ndestination: default\n       mask: default\n' +
+        `    gateway: ${cur}\n        fib: 0\n  interface: ${via?.name ?? ''}\n` +
+        '      flags: <UP,GATEWAY,DONE,STATIC>\n' +
+        ' recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire\n' +
+        `       0         0         0         0      ${String(via?.mtu ?? 1500).padEnd(5)}` +
+        '         1         0 \n',
     );
     return 0;
   }
   io.err('usage: route [-46dnqtv] command [[modifiers] args]\n');
   return 1;
+}
+
+/** The up interface whose network holds the gateway (IPv6: any up interface with inet6). */
+function routeInterface(
+  state: SimState,
+  vnet: number,
+  gw: string,
+  inet6: boolean,
+): SimIface | undefined {
+  return state.ifaces.find(
+    (i) =>
+      i.vnet === vnet &&
+      i.up &&
+      (inet6 ? i.inet6.length > 0 : i.inet.some((a) => sameNet(a.addr, gw, a.prefix))),
+  );
 }
 
 function ifaceFlags(ifc: SimIface): number {

@@ -224,6 +224,7 @@ export function dropJail(state: SimState, jail: SimJail): void {
     iface.groups = iface.cloner === null ? [] : [iface.cloner];
   }
   delete state.routes[String(jail.jid)];
+  delete state.routes[`${jail.jid}:inet6`];
   delete state.cpusets[String(jail.jid)];
   state.jails = state.jails.filter((j) => j.jid !== jail.jid);
 }
