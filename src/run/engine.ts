@@ -239,6 +239,9 @@ async function reportJails(ctx: RunContext, desired: RunContext['desired']): Pro
       state,
       ...(seen?.jid === undefined ? {} : { jid: seen.jid }),
       health: ctx.health.get(name) ?? (hasCheck ? 'unknown' : 'none'),
+      ...(node === undefined || node.interfaces.length === 0
+        ? {}
+        : { addresses: node.interfaces.map((i) => i.address) }),
     };
   });
 }

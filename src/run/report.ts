@@ -26,6 +26,8 @@ export interface JailReport {
   state: 'running' | 'stopped' | 'missing' | 'failed' | 'blocked';
   jid?: number;
   health: 'healthy' | 'unhealthy' | 'none' | 'unknown';
+  /** The jail's addresses with prefix length, as the desired topology gives them. */
+  addresses?: string[];
 }
 
 /** Counts of the plan that was applied or refused. */

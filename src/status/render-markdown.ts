@@ -55,9 +55,11 @@ function renderNode(s: NodeStatus, index: number): string[] {
     '',
   ];
   if (s.jails.length > 0) {
-    lines.push('| Jail | State | Health | JID |', '| --- | --- | --- | --- |');
-    for (const j of s.jails)
-      lines.push(`| ${cell(j.name)} | ${j.state} | ${j.health} | ${j.jid ?? '-'} |`);
+    lines.push('| Jail | State | Health | JID | Addresses |', '| --- | --- | --- | --- | --- |');
+    for (const j of s.jails) {
+      const addresses = j.addresses === undefined ? '-' : j.addresses.map(cell).join(' ');
+      lines.push(`| ${cell(j.name)} | ${j.state} | ${j.health} | ${j.jid ?? '-'} | ${addresses} |`);
+    }
     lines.push('');
   }
   if (s.errors.length > 0) {

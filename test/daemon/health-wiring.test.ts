@@ -20,7 +20,14 @@ describe('withHealth', () => {
 
     expect(merged.jails).toEqual([
       { name: 'db-0', manifest: 'db', state: 'failed', jid: 4, health: 'unhealthy' },
-      { name: 'web-0', manifest: 'web', state: 'running', jid: 5, health: 'unknown' },
+      {
+        name: 'web-0',
+        manifest: 'web',
+        state: 'running',
+        jid: 5,
+        health: 'unknown',
+        addresses: ['10.77.1.10/24'],
+      },
     ]);
     expect(withHealth(report, undefined)).toBe(report);
   });

@@ -97,7 +97,14 @@ export function appliedReport(over: Partial<RunReport> = {}): RunReport {
     warnings: [],
     jails: [
       { name: 'db-0', manifest: 'db', state: 'running', jid: 4, health: 'none' },
-      { name: 'web-0', manifest: 'web', state: 'running', jid: 5, health: 'healthy' },
+      {
+        name: 'web-0',
+        manifest: 'web',
+        state: 'running',
+        jid: 5,
+        health: 'healthy',
+        addresses: ['10.77.1.10/24'],
+      },
     ],
     rollbackPoint: 'c-1a2b3c4d5e6f-20261204T120000Z',
     rollbackPoints: ['c-1a2b3c4d5e6f-20261204T120000Z'],

@@ -30,10 +30,10 @@ describe('STATUS.md', () => {
 | Rollback points | \`c-1a2b3c4d5e6f-20261204T120000Z\` |
 | Updated | 2026-12-04T12:00:05.000Z |
 
-| Jail | State | Health | JID |
-| --- | --- | --- | --- |
-| db-0 | running | none | 4 |
-| web-0 | running | healthy | 5 |
+| Jail | State | Health | JID | Addresses |
+| --- | --- | --- | --- | --- |
+| db-0 | running | none | 4 | - |
+| web-0 | running | healthy | 5 | 10.77.1.10/24 |
 
 \`\`\`mermaid
 flowchart LR
