@@ -413,6 +413,14 @@ describe('jail.conf files', () => {
     expect(host.run('ifconfig', ['-l'])).toEqual(ok('em0 lo0\n'));
   });
 
+  it('needs PATH/dev for mount.devfs (SAMPLES: mount.devfs: ... No such file or directory)', () => {
+    rmSync(join(root, 'dev'), { recursive: true, force: true });
+    const conf = writeConf(`web { path = "${root}"; mount.devfs; persist; }\n`);
+    expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(
+      fail(`jail: web: mount.devfs: ${root}/dev: No such file or directory\n`),
+    );
+  });
+
   it('refuses a mount line with too few fields', () => {
     const conf = writeConf(`web { path = "${root}"; mount = "/a /b"; persist; }\n`);
     expect(host.run('jail', ['-f', conf, '-c', 'web'])).toEqual(

@@ -319,6 +319,10 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   if (!st.isDirectory()) {
     throw new JailError(`path ${path}: Not a directory`);
   }
+  // The simulator mounts no devfs, but a missing mount point fails as it would on FreeBSD.
+  if (parsed.pseudo['mount.devfs'] === true && !isDirectory(`${path}/dev`)) {
+    throw new JailError(`mount.devfs: ${path}/dev: No such file or directory`);
+  }
   const ip4 = kernelAddresses(parsed, 'ip4');
   const ip6 = kernelAddresses(parsed, 'ip6');
   const vnetIfaces = asList(parsed.pseudo['vnet.interface']);
@@ -616,4 +620,12 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
     ok = reportRun(c, runHostString(c, clean), io) && ok;
   }
   return ok;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
