@@ -9,7 +9,7 @@ import { TopologyError } from '../errors/topology-error.js';
 import type { NetworkAddressing } from './allocate.js';
 import { fastHash } from './hash.js';
 import { bridgeName, epairDescription, epairName, loopbackName } from './iface-names.js';
-import { HOSTS_PATH } from './jail-files.js';
+import { HOSTS_PATH, resolveFile } from './jail-files.js';
 import { compareText } from './pf-rules.js';
 import type { Replica } from './placement.js';
 import { parseSize } from './sizes.js';
@@ -36,10 +36,8 @@ export interface JailContext {
   volumes: Record<string, DatasetNode>;
   /** The node's shared /etc/hosts. */
   hostsFile: JailFile;
-  /** specBase of a jail manifest, computed once for all its replicas. */
-  specBaseOf: (doc: Replica['doc']) => string;
-  /** Files of a jail manifest, resolved once for all its replicas. */
-  filesOf: (doc: Replica['doc']) => JailFile[];
+  /** What all replicas of a manifest share, worked out once (see compileManifestParts). */
+  partsOf: (doc: Replica['doc']) => ManifestParts;
   /** Jail manifest name to the names of its replicas on this node. */
   replicaNames: Map<string, string[]>;
 }
@@ -71,10 +69,7 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
   const env: Record<string, string> = { ...spec.env, STOCKADE_JAIL_NAME: name };
   if (firstAddress !== undefined) env['STOCKADE_JAIL_IP'] = firstAddress;
 
-  const files = [...context.filesOf(doc)];
-  if (!files.some((f) => f.path === HOSTS_PATH)) {
-    files.push(context.hostsFile);
-  }
+  const parts = context.partsOf(doc);
 
   const jail: JailNode = {
     name,
@@ -85,25 +80,65 @@ export function compileJail(replica: Replica, context: JailContext): JailNode {
     image: `${context.image.dataset}@ready`,
     hostname,
     vnet: interfaces.some((i) => i.mode === 'vnet'),
-    params: compileParams(spec.parameters),
-    command: [...spec.command],
+    params: parts.params,
+    command: parts.command,
     env: sortRecord(env),
     interfaces,
     mounts: (spec.volumes ?? []).map((m) => compileMount(name, path, m, context)),
-    files: sortFiles(files),
-    rctl: compileRctl(spec.resources),
+    files: parts.files,
+    rctl: parts.rctl,
     ...(spec.resources?.cpuset === undefined ? {} : { cpuset: spec.resources.cpuset }),
-    dependsOn: (spec.dependsOn ?? [])
-      .flatMap((d) => context.replicaNames.get(d) ?? [])
-      .sort(compareText),
+    dependsOn: parts.dependsOn,
     running: true,
     selfHeal: spec.selfHeal ?? context.config.selfHeal,
-    labels: { ...doc.metadata.labels },
+    labels: parts.labels,
     specHash: '',
   };
   // One object, hashed in place: a copy per jail is measurable at a thousand jails.
-  jail.specHash = hashSpec(jail, context.specBaseOf(doc));
+  jail.specHash = hashSpec(jail, parts.specBase);
   return jail;
+}
+
+/** The parts of a jail node that all replicas of one manifest share (by reference). */
+export interface ManifestParts {
+  specBase: string;
+  params: Record<string, string>;
+  command: string[];
+  /** Manifest files and the node's /etc/hosts, sorted by path. */
+  files: JailFile[];
+  rctl: RctlRule[];
+  dependsOn: string[];
+  labels: Record<string, string>;
+}
+
+/**
+ * Works out what every replica of `doc` shares. Replicas share these objects, so a desired
+ * topology is read-only data: nothing may change one jail's copy in place.
+ */
+export function compileManifestParts(
+  doc: Replica['doc'],
+  context: {
+    hostsFile: JailFile;
+    repositoryFiles: Record<string, Uint8Array>;
+    replicaNames: Map<string, string[]>;
+  },
+): ManifestParts {
+  const spec = doc.spec;
+  const files = (spec.files ?? []).map((f) =>
+    resolveFile(f, context.repositoryFiles, doc.metadata.name),
+  );
+  if (!files.some((f) => f.path === HOSTS_PATH)) files.push(context.hostsFile);
+  return {
+    specBase: specBase(doc),
+    params: compileParams(spec.parameters),
+    command: [...spec.command],
+    files: sortFiles(files),
+    rctl: compileRctl(spec.resources),
+    dependsOn: (spec.dependsOn ?? [])
+      .flatMap((d) => context.replicaNames.get(d) ?? [])
+      .sort(compareText),
+    labels: { ...doc.metadata.labels },
+  };
 }
 
 /**

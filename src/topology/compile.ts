@@ -15,7 +15,12 @@ import { TopologyError } from '../errors/topology-error.js';
 import { allocateAddresses, type NetworkAddressing } from './allocate.js';
 import { hashHex, stableStringify } from './hash.js';
 import { bridgeName, loopbackName, netifDescription } from './iface-names.js';
-import { compileJail, requireRef, specBase } from './compile-jail.js';
+import {
+  compileJail,
+  compileManifestParts,
+  requireRef,
+  type ManifestParts,
+} from './compile-jail.js';
 import { renderHostsFile, resolveFile } from './jail-files.js';
 import {
   compareText,
@@ -25,7 +30,7 @@ import {
 } from './pf-rules.js';
 import { placeReplicas, type Replica } from './placement.js';
 import { normalizeZfsProperty } from './sizes.js';
-import type { DatasetNode, HostEntry, ImageBuild, JailFile, JailNode, Topology } from './types.js';
+import type { DatasetNode, HostEntry, ImageBuild, JailNode, Topology } from './types.js';
 
 /** The user property every Stockade dataset carries. */
 export const MANAGED_MARK = 'stockade:managed';
@@ -134,23 +139,18 @@ export function compileTopology(
     list.push(replica.name);
     replicaNames.set(replica.doc.metadata.name, list);
   }
-  const resolved = new Map<Replica['doc'], JailFile[]>();
-  const filesOf = (doc: Replica['doc']): JailFile[] => {
-    let files = resolved.get(doc);
-    if (files === undefined) {
-      files = (doc.spec.files ?? []).map((f) => resolveFile(f, manifests.files, doc.metadata.name));
-      resolved.set(doc, files);
+  const shared = new Map<Replica['doc'], ManifestParts>();
+  const partsOf = (doc: Replica['doc']): ManifestParts => {
+    let parts = shared.get(doc);
+    if (parts === undefined) {
+      parts = compileManifestParts(doc, {
+        hostsFile,
+        repositoryFiles: manifests.files,
+        replicaNames,
+      });
+      shared.set(doc, parts);
     }
-    return files;
-  };
-  const bases = new Map<Replica['doc'], string>();
-  const specBaseOf = (doc: Replica['doc']): string => {
-    let base = bases.get(doc);
-    if (base === undefined) {
-      base = specBase(doc);
-      bases.set(doc, base);
-    }
-    return base;
+    return parts;
   };
   const epairs = new Map<string, string>();
   for (const replica of local) {
@@ -163,8 +163,7 @@ export function compileTopology(
       addressing,
       volumes: topology.datasets,
       hostsFile,
-      filesOf,
-      specBaseOf,
+      partsOf,
       replicaNames,
     });
     checkEpairNames(jail, epairs);
