@@ -4,33 +4,23 @@
 // Pure: the same manifests, config and previous topology always give the same result.
 
 import type { NodeConfig } from '../config/types.js';
-import type {
-  ImageDoc,
-  ManifestSet,
-  NetworkDoc,
-  ServiceDoc,
-  VolumeDoc,
-} from '../manifest/types.js';
 import { TopologyError } from '../errors/topology-error.js';
+import type { ImageDoc, ManifestSet, NetworkDoc, VolumeDoc } from '../manifest/types.js';
 import { allocateAddresses, type NetworkAddressing } from './allocate.js';
-import { hashHex, stableStringify } from './hash.js';
-import { bridgeName, loopbackName, netifDescription } from './iface-names.js';
 import {
   compileJail,
   compileManifestParts,
   requireRef,
   type ManifestParts,
 } from './compile-jail.js';
+import { hashHex, stableStringify } from './hash.js';
+import { bridgeName, loopbackName, netifDescription } from './iface-names.js';
 import { renderHostsFile, resolveFile } from './jail-files.js';
-import {
-  compareText,
-  renderNetworkAnchor,
-  renderServiceAnchor,
-  serviceTableName,
-} from './pf-rules.js';
+import { compareText, renderNetworkAnchor } from './pf-rules.js';
 import { placeReplicas, type Replica } from './placement.js';
+import { addService, indexByLabel, selectReplicas } from './services.js';
 import { normalizeZfsProperty } from './sizes.js';
-import type { DatasetNode, HostEntry, ImageBuild, JailNode, Topology } from './types.js';
+import type { DatasetNode, ImageBuild, JailNode, Topology } from './types.js';
 
 /** The user property every Stockade dataset carries. */
 export const MANAGED_MARK = 'stockade:managed';
@@ -342,60 +332,6 @@ function addImage(topology: Topology, image: ImageDoc, manifests: ManifestSet): 
   });
   topology.images[build.dataset] = build;
   return build;
-}
-
-function addService(
-  topology: Topology,
-  service: ServiceDoc,
-  endpoints: Replica[],
-  firstAddress: (replica: Replica) => string | undefined,
-  config: NodeConfig,
-): void {
-  const addresses: string[] = [];
-  for (const replica of endpoints) {
-    const address = firstAddress(replica);
-    if (address !== undefined) addresses.push(address);
-  }
-  addresses.sort(compareText);
-  topology.hosts.push({ name: service.metadata.name, addresses } satisfies HostEntry);
-
-  const families = [...new Set(addresses.map((a) => (a.includes(':') ? 6 : 4) as 4 | 6))].sort();
-  const anchor = renderServiceAnchor(service, {
-    anchor: config.pf.anchor,
-    externalInterface: config.pf.externalInterface,
-    families: families.length === 0 ? [4] : families,
-  });
-  if (anchor === undefined) return;
-
-  const table = serviceTableName(service.metadata.name);
-  topology.anchors[anchor.path] = anchor;
-  topology.tables[`${anchor.path}:${table}`] = { anchor: anchor.path, name: table, addresses };
-}
-
-/** Replicas by `key=value` of each label, so selectors do not scan every jail. */
-function indexByLabel(replicas: Replica[]): Map<string, Replica[]> {
-  const index = new Map<string, Replica[]>();
-  for (const replica of replicas) {
-    for (const [key, value] of Object.entries(replica.doc.metadata.labels ?? {})) {
-      const list = index.get(`${key}=${value}`) ?? [];
-      list.push(replica);
-      index.set(`${key}=${value}`, list);
-    }
-  }
-  return index;
-}
-
-function selectReplicas(
-  index: Map<string, Replica[]>,
-  all: Replica[],
-  selector: Record<string, string>,
-): Replica[] {
-  const entries = Object.entries(selector);
-  const [first, ...rest] = entries;
-  if (first === undefined) return all;
-
-  const candidates = index.get(`${first[0]}=${first[1]}`) ?? [];
-  return candidates.filter((r) => rest.every(([k, v]) => r.doc.metadata.labels?.[k] === v));
 }
 
 function sortByName<T extends { metadata: { name: string } }>(docs: T[]): T[] {
