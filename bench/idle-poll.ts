@@ -265,6 +265,8 @@ export interface DemoOptions {
   memory?: string;
   /** Only the network and the volume: nothing that needs an image built. */
   withoutJails?: boolean;
+  /** The volume's quota. */
+  quota?: string;
 }
 
 /** Copies demo-repo to a temporary folder with `replicas` and `memory` set; returns the folder. */
@@ -281,6 +283,7 @@ export async function writeDemoManifests(demo: DemoOptions = {}): Promise<string
 /** demo-repo's stockade.yaml with the web jail's replicas and memory limit replaced. */
 export function demoManifest(text: string, demo: DemoOptions): string {
   let out = demo.withoutJails === true ? keepKinds(text, ['Network', 'Volume']) : text;
+  if (demo.quota !== undefined) out = replaceOnce(out, /quota: \S+/, `quota: ${demo.quota}`);
   if (demo.withoutJails === true) return out;
   if (demo.replicas !== undefined) out = replaceOnce(out, /replicas: \d+/, `replicas: ${demo.replicas}`);
   if (demo.memory !== undefined) out = replaceOnce(out, /memory: \S+/, `memory: ${demo.memory}`);
