@@ -119,6 +119,7 @@ export function addJailSteps(plan: JailPlanContext, change: JailChange): boolean
   if (update.rctl) {
     steps.add({
       ...base,
+      reason: fieldReason(change.reasons, 'rctl') ?? reason,
       action:
         jail.rctl.length > 0
           ? { type: 'rctl.set', jail: jail.name, rules: jail.rctl }
@@ -129,11 +130,24 @@ export function addJailSteps(plan: JailPlanContext, change: JailChange): boolean
   if (update.cpuset) {
     steps.add({
       ...base,
+      reason: fieldReason(change.reasons, 'cpuset') ?? reason,
       action: { type: 'cpuset.set', jail: jail.name, cpus: jail.cpuset ?? 'all' },
       resource: 'limits',
     });
   }
   return true;
+}
+
+/**
+ * The reason about `field` among a jail's reasons, so a limits step does not carry the reason of
+ * the /etc/hosts rewrite that happened to come first. A drift reason names its field first.
+ */
+function fieldReason(reasons: ChangeReason[], field: string): ChangeReason | undefined {
+  return reasons.find((r) =>
+    r.kind === 'changed'
+      ? r.field === field
+      : r.kind === 'drift' && r.detail.startsWith(`${field} `),
+  );
 }
 
 function tablesDropping(jail: JailNode, desired: Topology, observed: Topology): string[] {
