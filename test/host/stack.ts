@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { execa } from 'execa';
@@ -59,6 +59,8 @@ export interface Stack {
   stockade(args: string[], options?: { cwd?: string }): Promise<CliResult>;
   /** A file of the status branch as the server has it, or undefined when absent. */
   readStatus(file: string): Promise<string | undefined>;
+  /** Process ids of the jail's simulated processes (none when the jail is not running). */
+  jailPids(name: string): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -195,6 +197,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         });
         return shown.exitCode === 0 ? String(shown.stdout) : undefined;
       },
+      async jailPids(name) {
+        const shown = await execa(host.tools.jls, ['-j', name, 'jid'], { env, reject: false });
+        if (shown.exitCode !== 0) return [];
+        return findSimPids(String(shown.stdout).trim(), host.env['STOCKADE_SIM_STATE'] ?? '');
+      },
       async stop() {
         await stopDaemon(daemon);
         await git?.stop();
@@ -237,6 +244,36 @@ export async function waitFor<T>(
 export async function readDaemonLog(stack: Stack, lines = 40): Promise<string> {
   const text = await readFile(stack.daemonLog, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines).join('\n');
+}
+
+/** The daemon's log so far as parsed JSON lines; lines that are not JSON are left out. */
+export async function readDaemonLogEntries(stack: Stack): Promise<Record<string, unknown>[]> {
+  const text = await readFile(stack.daemonLog, 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Live processes marked by the simulator as belonging to JID `jid` of the host at `state`. */
+async function findSimPids(jid: string, state: string): Promise<number[]> {
+  const want = [`STOCKADE_SIM_JID=${jid}`, `STOCKADE_SIM_HOST=${state}`];
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+    const stat = await readFile(`/proc/${entry}/stat`, 'latin1').catch(() => '');
+    const procState = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    const vars = environ.split('\0');
+    if (want.every((v) => vars.includes(v)) && procState !== 'Z' && procState !== '') {
+      pids.push(Number(entry));
+    }
+  }
+  return pids;
 }
 
 async function stopDaemon(
