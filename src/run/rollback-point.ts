@@ -4,6 +4,7 @@
 // points younger than `maxAgeSeconds` and destroys the rest after a successful run, so the
 // snapshots hold at most `keep` generations of changed blocks.
 
+import type { ObservedHost } from '../topology/types.js';
 import type { HostDriver } from './ports.js';
 
 const POINT = /^c-[0-9a-f]{7,40}-\d{8}T\d{6}Z$/;
@@ -25,6 +26,21 @@ export function isRollbackPoint(snapshot: string): boolean {
 /** The datasets a rollback point covers. */
 export function rollbackDatasets(root: string): { jails: string; volumes: string } {
   return { jails: `${root}/jails`, volumes: `${root}/volumes` };
+}
+
+/**
+ * The trees of rollbackDatasets that exist on the observed host. `zfs create -p` makes them as
+ * unmarked parents of the jail roots and volumes, so observe lists them as foreign, not owned.
+ */
+export function existingTrees(observed: ObservedHost, root: string): string[] {
+  const owned = Object.keys(observed.topology.datasets);
+  const trees = rollbackDatasets(root);
+  return [trees.jails, trees.volumes].filter(
+    (tree) =>
+      observed.topology.datasets[tree] !== undefined ||
+      observed.foreign.datasets.includes(tree) ||
+      owned.some((name) => name.startsWith(`${tree}/`)),
+  );
 }
 
 /** Rollback points on the jails tree, newest first. */

@@ -9,7 +9,7 @@ import { applyWaves } from './apply-waves.js';
 import type { RunContext, Step } from './context.js';
 import { withDeadline } from './deadline.js';
 import { runHealthGate } from './health-gate.js';
-import { pruneRollbackPoints, rollbackDatasets, rollbackPointName } from './rollback-point.js';
+import { existingTrees, pruneRollbackPoints, rollbackPointName } from './rollback-point.js';
 import type { AppliedState } from './state-store.js';
 import { hostBudget, short } from './steps-prepare.js';
 
@@ -18,8 +18,7 @@ export const rollbackPointStep: Step = {
   phase: 'rollback-point',
   async run(ctx) {
     const { root } = ctx.deps.config.zfs;
-    const trees = rollbackDatasets(root);
-    const existing = [trees.jails, trees.volumes].filter((d) => ctx.observed!.topology.datasets[d]);
+    const existing = existingTrees(ctx.observed!, root);
     // Resuming the same commit after a crash: its rollback point still holds the state before it.
     const earlier =
       ctx.recovered?.commit === ctx.commit!.oid ? ctx.recovered.rollbackPoint : undefined;
@@ -175,7 +174,7 @@ export async function recordApplied(ctx: RunContext): Promise<void> {
       policy: rollbackPoints,
       nowMs: ctx.deps.clock.now(),
       protect,
-      existing: new Set(Object.keys(ctx.observed!.topology.datasets)),
+      existing: new Set(existingTrees(ctx.observed!, root)),
     });
     if (destroyed.length > 0)
       ctx.log.info({ action: destroyed.join(' ') }, 'rollback points expired');
