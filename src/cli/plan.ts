@@ -23,10 +23,12 @@ import { diffTopology } from '../diff/diff.js';
 import { compileTopology } from '../topology/compile.js';
 import type { Topology } from '../topology/types.js';
 import { EXIT } from './exit-codes.js';
+import { planOnNode } from './plan-node.js';
 
 export { planAgainstHost, type HostPlan } from '../plan/plan-host.js';
 
 const USAGE = `usage: stockade plan --base REV --head REV [options]
+       stockade plan -c FILE [--dir DIR] [--format FORMAT]
 
 Shows what merging HEAD into BASE would change on a node: the jails,
 datasets, interfaces, pf rules and limits that would be created, changed,
@@ -34,9 +36,14 @@ replaced or destroyed, and why. BASE plays the host, so no host is needed.
 REV is a branch, a tag or a full or abbreviated commit id, optionally
 followed by ~N or ^ to go back along first parents (main~1).
 
+Without --base and --head, on a node: what the next run would do, from the
+tip of the tracked branch (or the manifests in --dir) against what the host
+runs now. It reads the host and the repository and changes neither.
+
 options:
-  --base REV         the commit the node runs now (required)
-  --head REV         the commit to preview (required)
+  --base REV         the commit the node runs now
+  --head REV         the commit to preview
+  --dir DIR          on a node: plan this manifest folder instead of the branch
   --repo DIR         the Git checkout (default: found from the current folder)
   --path DIR         manifest folder inside the repository (default: manifests
                      when the head commit has that folder, else the root)
@@ -86,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
         base: { type: 'string' },
         head: { type: 'string' },
         repo: { type: 'string' },
+        dir: { type: 'string' },
         path: { type: 'string' },
         format: { type: 'string', default: 'text' },
         config: { type: 'string', short: 'c' },
@@ -99,10 +107,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT.OK;
   }
-  if (values.base === undefined || values.head === undefined)
-    return usageError('--base and --head are required');
   if (!['text', 'markdown', 'json'].includes(values.format))
     return usageError(`unknown format '${values.format}'`);
+  if (values.base === undefined && values.head === undefined) {
+    if (values.config === undefined)
+      return usageError('give --base and --head, or -c FILE on a node');
+    return runOnNode(values.config, values.dir, values.format as PlanFormat);
+  }
+  if (values.base === undefined || values.head === undefined)
+    return usageError('--base and --head go together');
 
   try {
     const config =
@@ -117,6 +130,21 @@ export async function run(argv: string[]): Promise<number> {
     if (plan === undefined) return EXIT.ERROR;
 
     process.stdout.write(renderPlan(plan, values.format as PlanFormat));
+    return plan.changes.length === 0 ? EXIT.OK : EXIT.CHANGES;
+  } catch (err) {
+    const text = err instanceof StockadeError ? `${err.message} (${err.code})` : String(err);
+    process.stderr.write(`stockade plan: ${text}\n`);
+    return EXIT.ERROR;
+  }
+}
+
+async function runOnNode(configPath: string, dir: string | undefined, format: PlanFormat) {
+  try {
+    const config = await loadNodeConfig(configPath);
+    const plan = await planOnNode({ config, ...(dir === undefined ? {} : { dir }) });
+    if (plan === undefined) return EXIT.ERROR;
+
+    process.stdout.write(renderPlan(plan, format));
     return plan.changes.length === 0 ? EXIT.OK : EXIT.CHANGES;
   } catch (err) {
     const text = err instanceof StockadeError ? `${err.message} (${err.code})` : String(err);

@@ -37,6 +37,8 @@ export const NODE_CONFIG_SCHEMA = {
         },
         statusBranch: { type: 'string', minLength: 1, default: 'stockade-status' },
         allowForcePush: { type: 'boolean', default: false },
+        knownHostsFile: { type: 'string', pattern: ABSOLUTE },
+        identityFile: { type: 'string', pattern: ABSOLUTE },
       },
     },
     pollInterval: { type: 'integer', minimum: 5, maximum: 86400, default: 60 },

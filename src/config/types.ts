@@ -10,6 +10,9 @@ export interface RepositoryConfig {
   credentials?: { username?: string; passwordFile?: string; passwordEnv?: string };
   statusBranch: string;
   allowForcePush: boolean;
+  /** SSH remotes only: the pinned host keys and the private key the system git client uses. */
+  knownHostsFile?: string;
+  identityFile?: string;
 }
 
 export interface PolicyConfig {

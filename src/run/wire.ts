@@ -41,6 +41,12 @@ export async function createRealDeps(
     logger,
     renderStatus: renderStatusIndex,
     ...(config.tools.git === undefined ? {} : { gitPath: config.tools.git }),
+    ...(config.repository.knownHostsFile === undefined
+      ? {}
+      : { knownHostsFile: config.repository.knownHostsFile }),
+    ...(config.repository.identityFile === undefined
+      ? {}
+      : { identityFile: config.repository.identityFile }),
   });
   return {
     config,
