@@ -17,6 +17,7 @@ import type { GitSource, HostDriver } from '../run/ports.js';
 import type { RunReport } from '../run/report.js';
 import { publishStatus } from '../status/publish.js';
 import { createWiredMonitor, withHealth, type WiredMonitor } from './health-wiring.js';
+import { carryHealth } from './carry-health.js';
 import { acquireLock, type Lock } from './lock.js';
 import { createMetrics, createMetricsServer, type Metrics } from './metrics.js';
 import { createRunQueue } from './run-queue.js';
@@ -118,7 +119,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       log.info({ action: [...new Set(reasons)].join(',') }, 'run started');
       const report = await engine.run({ boot, signal: abort.signal });
       boot = false;
-      lastReport = report;
+      // The report of a run that checked nothing keeps what the last status knew of each jail.
+      lastReport = carryHealth(report, lastReport && withHealth(lastReport, health));
       const applied = await engine.store.readApplied();
       metrics.record(report, { appliedCommitTime: applied?.commit.timestamp });
       await publish();
