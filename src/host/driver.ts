@@ -3,6 +3,7 @@
 // rollback points and exec inside jails, all through one runner.
 
 import type { NodeConfig } from '../config/types.js';
+import { HostCommandError } from '../errors/host-command-error.js';
 import { HostRefusedError } from '../errors/host-refused-error.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { PlanStep } from '../plan/types.js';
@@ -69,7 +70,22 @@ export async function snapshotRecursive(
     return;
   }
 
-  await zfs.snapshot(ctx, missing, { recursive: true });
+  try {
+    await zfs.snapshot(ctx, missing, { recursive: true });
+  } catch (err) {
+    if (missing.length === 1 || !takesOneSnapshot(err)) throw err;
+    // Old ZFS (pool v28 era, zfs-fuse) takes one name per command: each tree is still one
+    // atomic recursive snapshot, but the trees are taken one after the other.
+    for (const name of missing) await zfs.snapshot(ctx, [name], { recursive: true });
+  }
+}
+
+/** The usage error of a `zfs snapshot` that accepts a single FS@SNAP. */
+function takesOneSnapshot(err: unknown): boolean {
+  return (
+    err instanceof HostCommandError &&
+    /too many arguments/.test(String(err.data['stderrTail'] ?? ''))
+  );
 }
 
 /** `zfs rollback -r` of each dataset under `parent` that has `snapshot`. */
