@@ -36,16 +36,17 @@ export const APPLY_TIMEOUT_MS = 120_000;
 
 /**
  * Starts a stack of the demo before the tests of the enclosing describe block and the daemon
- * with it, and stops both after them. Not being root skips the block (fails in CI), as
+ * with it (unless `daemon` is false), and stops both after them. Not being root skips the block (fails in CI), as
  * requireRoot does. Returns an accessor for the running stack.
  */
-export function useStack(options: Partial<StackOptions> = {}): () => Stack {
+export function useStack(options: Partial<StackOptions> & { daemon?: boolean } = {}): () => Stack {
   let stack: Stack | undefined;
   if (!requireRoot()) return () => notStarted();
 
+  const { daemon = true, ...stackOptions } = options;
   beforeAll(async () => {
-    stack = await startStack({ manifests: DEMO_REPO, pollInterval: 5, ...options });
-    await stack.startDaemon();
+    stack = await startStack({ manifests: DEMO_REPO, pollInterval: 5, ...stackOptions });
+    if (daemon) await stack.startDaemon();
   }, 600_000);
   afterAll(async () => {
     await stack?.stop();
@@ -203,6 +204,33 @@ export function httpPost(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * The pull request of the plan and revert scenarios: one more replica (2 -> 3) and a memory
+ * limit of 128M instead of 64M, plus, when `page` is given, a new www/index.html.
+ */
+export async function scaleUpFiles(page?: string): Promise<Record<string, string>> {
+  const manifest = replaceOnce(await readDemoFile(MANIFEST), [
+    ['replicas: 2', 'replicas: 3'],
+    ['memory: 64M', 'memory: 128M'],
+  ]);
+  return { [MANIFEST]: manifest, ...(page === undefined ? {} : { 'www/index.html': page }) };
+}
+
+/** Commits `files` on a new branch `branch` of the working clone, pushes it, returns to main. */
+export async function pushBranch(
+  stack: Stack,
+  branch: string,
+  message: string,
+  files: Record<string, string>,
+): Promise<string> {
+  await stack.git_(['checkout', '-q', '-b', branch]);
+  try {
+    return await stack.commit(message, files, branch);
+  } finally {
+    await stack.git_(['checkout', '-q', 'main']);
+  }
 }
 
 /** A file of the demo repository as committed first. */
