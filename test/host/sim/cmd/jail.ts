@@ -438,7 +438,7 @@ function createJail(parsed: Parsed, opts: Options, io: Io): number {
   }
 
   const fail = (): number => {
-    killJailProcesses(jail.jid, 0);
+    killJailProcesses(jail.jid, 0, jail.path);
     updateState((state) => {
       const j = state.jails.find((x) => x.jid === jail.jid);
       if (j !== undefined) dropJail(state, j);
@@ -581,7 +581,11 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
   for (const j of tree.reverse()) {
     const t = stop['stop.timeout'] ?? j.pseudo['stop.timeout'];
     // The simulator keeps stop.timeout from creation so tests can shorten the wait.
-    killJailProcesses(j.jid, typeof t === 'string' ? Number(t) : DEFAULT_STOP_TIMEOUT);
+    killJailProcesses(
+      j.jid,
+      typeof t === 'string' ? Number(t) : DEFAULT_STOP_TIMEOUT,
+      j.path,
+    );
   }
   updateState((state) => {
     const j = state.jails.find((x) => x.jid === jail.jid);
@@ -598,8 +602,8 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
       }
     }
   });
-  if (findJailPids(jail.jid).length > 0) {
-    killJailProcesses(jail.jid, 0);
+  if (findJailPids(jail.jid, jail.path).length > 0) {
+    killJailProcesses(jail.jid, 0, jail.path);
   }
   let ok = true;
   for (const c of asList(stop['exec.poststop'])) {

@@ -320,7 +320,7 @@ function usage(text: string, human: boolean, io: Io): void {
     if (jail === undefined) {
       throw new Failed(`failed to get resource usage for '${text}': No such process`);
     }
-    procs = findJailPids(jail.jid).length;
+    procs = findJailPids(jail.jid, jail.path).length;
   }
   for (const r of RESOURCES) {
     const v = r === 'maxproc' || r === 'nthr' ? procs : 0;

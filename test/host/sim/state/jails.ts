@@ -238,7 +238,7 @@ export function reapJails(state: SimState): void {
     if (state.jails.some((j) => j.name.startsWith(`${jail.name}.`))) {
       continue;
     }
-    if (findJailPids(jail.jid).length === 0) {
+    if (findJailPids(jail.jid, jail.path).length === 0) {
       dropJail(state, jail);
     }
   }

@@ -10,6 +10,8 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -51,10 +53,16 @@ export function buildJailEnv(
   return { ...env, ...marker };
 }
 
-/** Process ids whose environment carries this simulated host's marker for `jid`. */
-export function findJailPids(jid: number): number[] {
+/**
+ * Process ids of jail `jid`: those whose environment carries this simulated host's marker for
+ * it, and, when `root` (the jail's path) is given, those chrooted to it without any marker. A
+ * command can clear its environment (`env -i`) without leaving the jail, as on FreeBSD, where
+ * membership is a property of the process and not of its variables.
+ */
+export function findJailPids(jid: number, root?: string): number[] {
   const want = `${JID_MARKER}=${jid}`;
   const host = `${HOST_MARKER}=${getStateDir()}`;
+  const realRoot = resolveRoot(root);
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) {
@@ -67,7 +75,10 @@ export function findJailPids(jid: number): number[] {
       continue;
     }
     const vars = environ.split('\0');
-    if (vars.includes(want) && vars.includes(host) && !isZombie(Number(entry))) {
+    const marked = vars.includes(want) && vars.includes(host);
+    const unmarked = !vars.some((v) => v.startsWith(`${JID_MARKER}=`));
+    const member = marked || (unmarked && realRoot !== undefined && rootOf(entry) === realRoot);
+    if (member && !isZombie(Number(entry))) {
       pids.push(Number(entry));
     }
   }
@@ -76,15 +87,15 @@ export function findJailPids(jid: number): number[] {
 
 /**
  * Kills every process of a jail: SIGTERM, up to `timeoutSec` for them to go, then SIGKILL.
- * A timeout of 0 skips SIGTERM, as jail(8) does.
+ * A timeout of 0 skips SIGTERM, as jail(8) does. `root` is the jail's path, as for findJailPids.
  */
-export function killJailProcesses(jid: number, timeoutSec: number): void {
-  let pids = findJailPids(jid);
+export function killJailProcesses(jid: number, timeoutSec: number, root?: string): void {
+  let pids = findJailPids(jid, root);
   if (pids.length > 0 && timeoutSec > 0) {
     signalAll(pids, 'SIGTERM');
     const deadline = Date.now() + timeoutSec * 1000;
     while (Date.now() < deadline) {
-      pids = findJailPids(jid);
+      pids = findJailPids(jid, root);
       if (pids.length === 0) {
         return;
       }
@@ -92,7 +103,7 @@ export function killJailProcesses(jid: number, timeoutSec: number): void {
     }
   }
   for (let round = 0; round < 100; round += 1) {
-    pids = findJailPids(jid);
+    pids = findJailPids(jid, root);
     if (pids.length === 0) {
       return;
     }
@@ -238,6 +249,26 @@ function signalAll(pids: number[], signal: NodeJS.Signals): void {
     } catch {
       // Already gone.
     }
+  }
+}
+
+/** The real path of a jail root, or undefined for `/` or a path that does not exist. */
+function resolveRoot(root: string | undefined): string | undefined {
+  if (root === undefined) return undefined;
+  try {
+    const real = realpathSync(root);
+    return real === '/' ? undefined : real;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where process `pid` is chrooted, or undefined when it cannot be read. */
+function rootOf(pid: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/root`);
+  } catch {
+    return undefined;
   }
 }
 
