@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { execa } from 'execa';
@@ -198,9 +198,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         return shown.exitCode === 0 ? String(shown.stdout) : undefined;
       },
       async jailPids(name) {
-        const shown = await execa(host.tools.jls, ['-j', name, 'jid'], { env, reject: false });
+        const shown = await execa(host.tools.jls, ['-j', name, 'jid', 'path'], {
+          env,
+          reject: false,
+        });
         if (shown.exitCode !== 0) return [];
-        return findSimPids(String(shown.stdout).trim(), host.env['STOCKADE_SIM_STATE'] ?? '');
+        const [jid = '', root = ''] = String(shown.stdout).trim().split(' ');
+        return findSimPids(jid, root, host.env['STOCKADE_SIM_STATE'] ?? '');
       },
       async stop() {
         await stopDaemon(daemon);
@@ -259,19 +263,28 @@ export async function readDaemonLogEntries(stack: Stack): Promise<Record<string,
   });
 }
 
-/** Live processes marked by the simulator as belonging to JID `jid` of the host at `state`. */
-async function findSimPids(jid: string, state: string): Promise<number[]> {
+/**
+ * Live processes of JID `jid` of the host at `state`: marked for it by the simulator, or chrooted
+ * to its `root` with no marker (a jail's command starts under `env -i`).
+ */
+async function findSimPids(jid: string, root: string, state: string): Promise<number[]> {
   const want = [`STOCKADE_SIM_JID=${jid}`, `STOCKADE_SIM_HOST=${state}`];
+  const realRoot = await realpath(root).catch(() => undefined);
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => undefined);
     const stat = await readFile(`/proc/${entry}/stat`, 'latin1').catch(() => '');
     const procState = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (environ === undefined || procState === 'Z' || procState === '') continue;
     const vars = environ.split('\0');
-    if (want.every((v) => vars.includes(v)) && procState !== 'Z' && procState !== '') {
-      pids.push(Number(entry));
-    }
+    const marked = want.every((v) => vars.includes(v));
+    const unmarked = !vars.some((v) => v.startsWith('STOCKADE_SIM_JID='));
+    const chrooted =
+      realRoot !== undefined &&
+      realRoot !== '/' &&
+      (await readlink(`/proc/${entry}/root`).catch(() => undefined)) === realRoot;
+    if (marked || (unmarked && chrooted)) pids.push(Number(entry));
   }
   return pids;
 }
