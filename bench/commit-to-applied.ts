@@ -68,9 +68,15 @@ export async function runCommitToAppliedBenchmark(): Promise<CommitToAppliedResu
 /** The stack's first commit never reached the host. */
 class FirstApplyError extends Error {}
 
-async function measureOnStack(base: DemoOptions, changed: DemoOptions): Promise<CommitToAppliedResult> {
+async function measureOnStack(
+  base: DemoOptions,
+  changed: DemoOptions,
+): Promise<CommitToAppliedResult> {
   const manifests = await writeDemoManifests(base);
-  const sourceText = await readFile(path.join(findRepoRoot(), 'demo-repo', 'stockade.yaml'), 'utf8');
+  const sourceText = await readFile(
+    path.join(findRepoRoot(), 'demo-repo', 'stockade.yaml'),
+    'utf8',
+  );
   const savedLevel = process.env['STOCKADE_LOG_LEVEL'];
   // The daemon inherits this process's environment; debug lines carry each command's argv.
   process.env['STOCKADE_LOG_LEVEL'] = 'debug';
@@ -82,14 +88,19 @@ async function measureOnStack(base: DemoOptions, changed: DemoOptions): Promise<
     const first = (await stack.git_(['rev-parse', 'HEAD'])).trim();
     await applyFirst(stack, first);
 
-    const result = await measureDeploy(stack, { 'stockade.yaml': demoManifest(sourceText, changed) });
+    const result = await measureDeploy(stack, {
+      'stockade.yaml': demoManifest(sourceText, changed),
+    });
     const measured = runLines(await readLog(stack), result.runStart, result.runEnd);
 
     // Back to the state the measured run started from, then the daemon stops so the replay is
     // the only thing changing the host.
     await deploy(stack, { 'stockade.yaml': demoManifest(sourceText, base) }, 'Restore the limit');
     await stopProcess(daemon);
-    const replay = await replayInShell(stack, measured.commands.map((c) => c.argv));
+    const replay = await replayInShell(
+      stack,
+      measured.commands.map((c) => c.argv),
+    );
 
     return {
       change: describeChange(changed),
@@ -104,7 +115,8 @@ async function measureOnStack(base: DemoOptions, changed: DemoOptions): Promise<
     restoreEnv('STOCKADE_LOG_LEVEL', savedLevel);
     // For reading the measured run's lines afterwards: the stack's folder goes with it.
     const keep = process.env['STOCKADE_BENCH_KEEP_LOG'];
-    if (keep !== undefined && stack !== undefined) await copyFile(stack.daemonLog, keep).catch(() => undefined);
+    if (keep !== undefined && stack !== undefined)
+      await copyFile(stack.daemonLog, keep).catch(() => undefined);
     await stack?.stop();
     await rm(manifests, { recursive: true, force: true });
   }
@@ -120,7 +132,12 @@ function describeChange(changed: DemoOptions): string {
 export function commitToAppliedRows(r: CommitToAppliedResult): BenchRow[] {
   const overhead = r.wallMs / r.floorMs;
   return [
-    { benchmark: 'commit-to-applied', metric: 'what the commit changes', value: r.change, target: '' },
+    {
+      benchmark: 'commit-to-applied',
+      metric: 'what the commit changes',
+      value: r.change,
+      target: '',
+    },
     {
       benchmark: 'commit-to-applied',
       metric: 'webhook POST to status commit on the server',
@@ -166,7 +183,9 @@ export function phasesOf(
   };
   const rollback = timeOf('rollback point taken');
   const lastStep = timeOf('step applied', true);
-  const phases: Phase[] = [{ name: 'webhook to run start (queue)', ms: marks.runStart - marks.postedAt }];
+  const phases: Phase[] = [
+    { name: 'webhook to run start (queue)', ms: marks.runStart - marks.postedAt },
+  ];
   if (rollback !== undefined && lastStep !== undefined) {
     phases.push(
       { name: 'fetch, load, compile, observe, plan, snapshot', ms: rollback - marks.runStart },
@@ -176,7 +195,10 @@ export function phasesOf(
   } else {
     phases.push({ name: 'run (no step applied)', ms: marks.runEnd - marks.runStart });
   }
-  phases.push({ name: 'status push and seen on the server', ms: marks.statusSeenAt - marks.runEnd });
+  phases.push({
+    name: 'status push and seen on the server',
+    ms: marks.statusSeenAt - marks.runEnd,
+  });
   return phases;
 }
 
@@ -228,7 +250,8 @@ async function applyFirst(stack: Stack, oid: string): Promise<void> {
       await waitForApplied(stack, oid, 120_000);
       return;
     } catch (err) {
-      if (attempt === 3) throw new FirstApplyError(err instanceof Error ? err.message : String(err));
+      if (attempt === 3)
+        throw new FirstApplyError(err instanceof Error ? err.message : String(err));
       await postWebhook(stack, oid);
     }
   }
@@ -261,7 +284,12 @@ async function postWebhook(stack: Stack, oid: string): Promise<void> {
  * Waits until the server's status branch says the node applied `oid`; rejects at once when the
  * status says a run on `oid` ended otherwise (the daemon would only retry on its next poll).
  */
-async function waitForApplied(stack: Stack, oid: string, timeoutMs: number, intervalMs = 500): Promise<void> {
+async function waitForApplied(
+  stack: Stack,
+  oid: string,
+  timeoutMs: number,
+  intervalMs = 500,
+): Promise<void> {
   let failed: string | undefined;
   await waitFor(
     `status naming ${oid.slice(0, 7)} as applied`,
@@ -287,9 +315,14 @@ async function waitForApplied(stack: Stack, oid: string, timeoutMs: number, inte
 }
 
 /** Replays argv lines in one /bin/sh script with the test host's environment. */
-async function replayInShell(stack: Stack, commands: string[][]): Promise<{ ms: number; failures: number }> {
+async function replayInShell(
+  stack: Stack,
+  commands: string[][],
+): Promise<{ ms: number; failures: number }> {
   const script = path.join(stack.host.tempDir, 'replay.sh');
-  const body = commands.map((argv) => `${formatCommand(argv)} >/dev/null 2>&1 || failures=$((failures + 1))`);
+  const body = commands.map(
+    (argv) => `${formatCommand(argv)} >/dev/null 2>&1 || failures=$((failures + 1))`,
+  );
   await writeFile(script, ['failures=0', ...body, 'echo "$failures"', ''].join('\n'));
   const started = performance.now();
   const result = await execa('/bin/sh', [script], { env: { ...process.env, ...stack.host.env } });

@@ -108,7 +108,9 @@ export function daemonMemoryRows(r: DaemonMemoryResult): BenchRow[] {
     },
     {
       benchmark: 'daemon-memory',
-      metric: `RSS after ${last?.poll ?? '?'} idle polls (${r.unexpected} not NoChange, ${r.requestsPerPoll.toFixed(1)} Git requests/poll)`,
+      metric:
+        `RSS after ${last?.poll ?? '?'} idle polls (${r.unexpected} not NoChange, ` +
+        `${r.requestsPerPoll.toFixed(1)} Git requests/poll)`,
       value: `${last?.rssMb ?? '?'} MB (heap ${last?.heapUsedMb ?? '?'} MB)`,
       target: '',
     },

@@ -58,11 +58,16 @@ export interface EngineSession {
 }
 
 /** Idle polls after the first apply; `polls` idle runs (5 by default). */
-export async function runIdlePollBenchmark(options: { polls?: number } = {}): Promise<IdlePollResult> {
+export async function runIdlePollBenchmark(
+  options: { polls?: number } = {},
+): Promise<IdlePollResult> {
   const { session, app, first } = await openConvergedSession();
   try {
     const observed = await session.deps.host.observe();
-    const observe = { commands: observed.commands, jails: Object.keys(observed.topology.jails).length };
+    const observe = {
+      commands: observed.commands,
+      jails: Object.keys(observed.topology.jails).length,
+    };
     const polls: IdlePoll[] = [];
     for (let i = 0; i < (options.polls ?? 5); i++) {
       polls.push(await measureIdlePoll(session));
@@ -90,7 +95,11 @@ export async function openConvergedSession(): Promise<{
     const why = (err instanceof Error ? err.message : String(err)).slice(0, 160);
     const bare = await openEngineSession({ withoutJails: true });
     try {
-      return { session: bare, app: `network and volume only, demo failed: ${why}`, first: await applyFirst(bare) };
+      return {
+        session: bare,
+        app: `network and volume only, demo failed: ${why}`,
+        first: await applyFirst(bare),
+      };
     } catch (bareErr) {
       await bare.stop();
       throw bareErr;
@@ -285,14 +294,17 @@ export function demoManifest(text: string, demo: DemoOptions): string {
   let out = demo.withoutJails === true ? keepKinds(text, ['Network', 'Volume']) : text;
   if (demo.quota !== undefined) out = replaceOnce(out, /quota: \S+/, `quota: ${demo.quota}`);
   if (demo.withoutJails === true) return out;
-  if (demo.replicas !== undefined) out = replaceOnce(out, /replicas: \d+/, `replicas: ${demo.replicas}`);
+  if (demo.replicas !== undefined)
+    out = replaceOnce(out, /replicas: \d+/, `replicas: ${demo.replicas}`);
   if (demo.memory !== undefined) out = replaceOnce(out, /memory: \S+/, `memory: ${demo.memory}`);
   return out;
 }
 
 /** The documents of a multi-document YAML text whose kind is one of `kinds`. */
 export function keepKinds(text: string, kinds: readonly string[]): string {
-  const docs = text.split(/^---$/m).filter((doc) => kinds.some((k) => new RegExp(`^kind: ${k}$`, 'm').test(doc)));
+  const docs = text
+    .split(/^---$/m)
+    .filter((doc) => kinds.some((k) => new RegExp(`^kind: ${k}$`, 'm').test(doc)));
   return docs.map((doc) => doc.trim()).join('\n---\n') + '\n';
 }
 

@@ -121,7 +121,10 @@ export function generateHostOutput(jails: number): HostOutput {
     ['mount', names.map((n) => `${dataset(n)}\t/stockade/jails/${n}\tzfs\trw\t0 0\n`).join('')],
     ['pfctl Anchors', '  stockade/net-front\n  stockade/svc-app\n'],
     ['pfctl nat', 'nat on em0 inet from 10.90.0.0/16 to any -> (em0) round-robin\n'],
-    ['pfctl rules', 'pass in quick on em0 inet proto tcp from any to <app> port = http keep state\n'],
+    [
+      'pfctl rules',
+      'pass in quick on em0 inet proto tcp from any to <app> port = http keep state\n',
+    ],
     ['pfctl show', names.map((_, i) => `   ${addressOf(i)}\n`).join('')],
   ]);
 }

@@ -73,7 +73,10 @@ export function parallelApplyRows(r: ParallelApplyResult): BenchRow[] {
   ];
 }
 
-async function applyFleet(manifests: string, concurrency: number | undefined): Promise<ApplyTiming> {
+async function applyFleet(
+  manifests: string,
+  concurrency: number | undefined,
+): Promise<ApplyTiming> {
   const session = await openEngineSession({
     manifests,
     ...(concurrency === undefined ? {} : { concurrency }),

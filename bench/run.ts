@@ -83,7 +83,12 @@ export async function runBenchmarks(
       rows.push(...(await entry.run()));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      rows.push({ benchmark: entry.name, metric: 'failed', value: message.split('\n')[0] ?? '', target: '' });
+      rows.push({
+        benchmark: entry.name,
+        metric: 'failed',
+        value: message.split('\n')[0] ?? '',
+        target: '',
+      });
     }
   }
   return rows;

@@ -24,7 +24,9 @@ const HEADERS = ['benchmark', 'metric', 'value', 'target', 'met'] as const;
 /** Renders rows as a plain-text table with one space-padded column per field. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const cells = rows.map((r) => [r.benchmark, r.metric, r.value, r.target, verdictOf(r.met)]);
-  const widths = HEADERS.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const widths = HEADERS.map((h, i) =>
+    Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)),
+  );
   const line = (fields: readonly string[]): string =>
     fields
       .map((f, i) => f.padEnd(widths[i] ?? 0))

@@ -41,7 +41,13 @@ describe('phasesOf', () => {
 
 describe('commitToAppliedRows', () => {
   it('judges the wall time against 1.5 times the shell floor', () => {
-    const base = { change: 'x', phases: [], hostCommands: 30, hostCommandMs: 900, floorFailures: 0 };
+    const base = {
+      change: 'x',
+      phases: [],
+      hostCommands: 30,
+      hostCommandMs: 900,
+      floorFailures: 0,
+    };
     const within = commitToAppliedRows({ ...base, wallMs: 1400, floorMs: 1000 });
     const over = commitToAppliedRows({ ...base, wallMs: 3000, floorMs: 1000 });
 

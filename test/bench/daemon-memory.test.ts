@@ -3,11 +3,22 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { daemonMemoryRows, replaySpawn, type DaemonMemoryResult } from '../../bench/daemon-memory.js';
+import {
+  daemonMemoryRows,
+  replaySpawn,
+  type DaemonMemoryResult,
+} from '../../bench/daemon-memory.js';
 
 describe('replaySpawn', () => {
   const spawn = replaySpawn([
-    { argv: ['/bin/jls', '-n'], durationMs: 1, time: 1, exitCode: 0, stdout: 'jid=1\n', stderr: '' },
+    {
+      argv: ['/bin/jls', '-n'],
+      durationMs: 1,
+      time: 1,
+      exitCode: 0,
+      stdout: 'jid=1\n',
+      stderr: '',
+    },
     { argv: ['/sbin/zfs', 'list', 'x'], durationMs: 1, time: 2, exitCode: 1, stderr: 'no such\n' },
   ]);
 

@@ -22,14 +22,33 @@ describe('hostCommandsOf', () => {
   it('pairs each finished command with the output line for the same argv', () => {
     const commands = hostCommandsOf([
       { msg: 'run started', time: 1 },
-      { msg: 'host command finished', argv: ['/bin/jls', '-n'], exitCode: 0, durationMs: 12, time: 2 },
+      {
+        msg: 'host command finished',
+        argv: ['/bin/jls', '-n'],
+        exitCode: 0,
+        durationMs: 12,
+        time: 2,
+      },
       { msg: 'host command output', argv: ['/bin/jls', '-n'], stdout: 'jid=1\n', stderr: '' },
-      { msg: 'host command finished', argv: ['/sbin/zfs', 'list'], exitCode: 1, durationMs: 3, time: 3 },
+      {
+        msg: 'host command finished',
+        argv: ['/sbin/zfs', 'list'],
+        exitCode: 1,
+        durationMs: 3,
+        time: 3,
+      },
       { msg: 'host command output', argv: ['/sbin/other'], stdout: 'not paired', stderr: '' },
     ]);
 
     expect(commands).toEqual([
-      { argv: ['/bin/jls', '-n'], durationMs: 12, time: 2, exitCode: 0, stdout: 'jid=1\n', stderr: '' },
+      {
+        argv: ['/bin/jls', '-n'],
+        durationMs: 12,
+        time: 2,
+        exitCode: 0,
+        stdout: 'jid=1\n',
+        stderr: '',
+      },
       { argv: ['/sbin/zfs', 'list'], durationMs: 3, time: 3, exitCode: 1 },
     ]);
   });

@@ -41,7 +41,9 @@ describe('generateHostOutput', () => {
     expect(Object.keys(observed.topology.jails).sort()).toEqual(['app-0', 'app-1', 'app-2']);
     expect(observed.topology.jails['app-2']?.running).toBe(true);
     expect(observed.topology.jails['app-2']?.jid).toBe(3);
-    expect(observed.topology.jails['app-2']?.interfaces.map((i) => i.epair)).toEqual(['se000000002a']);
+    expect(observed.topology.jails['app-2']?.interfaces.map((i) => i.epair)).toEqual([
+      'se000000002a',
+    ]);
     expect(observed.foreign.jails).toEqual([]);
   });
 });

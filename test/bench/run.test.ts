@@ -22,9 +22,9 @@ describe('selectBenchmarks', () => {
   });
 
   it('rejects an unknown name and lists the known ones', () => {
-    expect(() => selectBenchmarks(['plan', 'nope'], [entry('plan', false, async () => [])])).toThrow(
-      'unknown benchmark(s): nope; known: plan',
-    );
+    expect(() =>
+      selectBenchmarks(['plan', 'nope'], [entry('plan', false, async () => [])]),
+    ).toThrow('unknown benchmark(s): nope; known: plan');
   });
 });
 
@@ -40,14 +40,21 @@ describe('runBenchmarks', () => {
         entry('broken', false, async () => {
           throw new Error('server gone\nstack');
         }),
-        entry('fine', false, async () => [{ benchmark: 'fine', metric: 'm', value: '1', target: '' }]),
+        entry('fine', false, async () => [
+          { benchmark: 'fine', metric: 'm', value: '1', target: '' },
+        ]),
       ],
       { root: false },
     );
 
     expect(ranRootOnly).toBe(false);
     expect(rows).toEqual([
-      { benchmark: 'needs-root', metric: 'skipped', value: 'needs root for the test host', target: '' },
+      {
+        benchmark: 'needs-root',
+        metric: 'skipped',
+        value: 'needs root for the test host',
+        target: '',
+      },
       { benchmark: 'broken', metric: 'failed', value: 'server gone', target: '' },
       { benchmark: 'fine', metric: 'm', value: '1', target: '' },
     ]);

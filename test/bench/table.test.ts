@@ -3,7 +3,15 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { formatMs, formatTable, median, skippedRow, slope, toMb, verdictOf } from '../../bench/table.js';
+import {
+  formatMs,
+  formatTable,
+  median,
+  skippedRow,
+  slope,
+  toMb,
+  verdictOf,
+} from '../../bench/table.js';
 
 describe('formatTable', () => {
   it('pads every column to its widest cell and prints the verdicts', () => {
@@ -26,7 +34,9 @@ describe('formatTable', () => {
   });
 
   it('prints only the header and the rule for no rows', () => {
-    expect(formatTable([])).toBe('benchmark  metric  value  target  met\n---------  ------  -----  ------  ---\n');
+    expect(formatTable([])).toBe(
+      'benchmark  metric  value  target  met\n---------  ------  -----  ------  ---\n',
+    );
   });
 });
 
@@ -56,14 +66,36 @@ describe('median', () => {
 
 describe('slope', () => {
   it('is the least-squares slope of the points', () => {
-    expect(slope([{ x: 0, y: 1 }, { x: 1, y: 3 }, { x: 2, y: 5 }])).toBe(2);
-    expect(slope([{ x: 0, y: 0 }, { x: 1, y: 2 }, { x: 2, y: 1 }])).toBeCloseTo(0.5, 10);
+    expect(
+      slope([
+        { x: 0, y: 1 },
+        { x: 1, y: 3 },
+        { x: 2, y: 5 },
+      ]),
+    ).toBe(2);
+    expect(
+      slope([
+        { x: 0, y: 0 },
+        { x: 1, y: 2 },
+        { x: 2, y: 1 },
+      ]),
+    ).toBeCloseTo(0.5, 10);
   });
 
   it('is 0 for flat data, one point, or no spread in x', () => {
-    expect(slope([{ x: 0, y: 7 }, { x: 5, y: 7 }])).toBe(0);
+    expect(
+      slope([
+        { x: 0, y: 7 },
+        { x: 5, y: 7 },
+      ]),
+    ).toBe(0);
     expect(slope([{ x: 3, y: 1 }])).toBe(0);
-    expect(slope([{ x: 2, y: 1 }, { x: 2, y: 9 }])).toBe(0);
+    expect(
+      slope([
+        { x: 2, y: 1 },
+        { x: 2, y: 9 },
+      ]),
+    ).toBe(0);
   });
 });
 
