@@ -305,6 +305,32 @@ async function layOutHost(
   };
 }
 
+/** PATH of the real zfs and zpool: the system's folders, never a test host's bin folder. */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Start of the zfs wrapper: zfs-fuse answers the first destroy of a mounted dataset with
+ * "dataset is busy" after it has unmounted it, and the same destroy then succeeds, where
+ * FreeBSD's succeeds at once. A destroy is retried a few times on exactly that error; any other
+ * failure, and the last one, keep zfs's message and exit status. `$ZFS` is the real zfs.
+ */
+const ZFS_DESTROY_RETRY = `if [ "$1" = destroy ]; then
+  err=$(mktemp) || exit 1
+  tries=0
+  while :; do
+    "$ZFS" "$@" 2>"$err"
+    status=$?
+    tries=$((tries + 1))
+    if [ $status -eq 0 ] || [ $tries -ge 5 ] || ! grep -q 'dataset is busy' "$err"; then
+      cat "$err" >&2
+      rm -f "$err"
+      exit $status
+    fi
+    sleep 0.2
+  done
+fi
+`;
+
 /**
  * One `#!/bin/sh` wrapper per simulated tool plus zfs and zpool, which exec the real ones.
  * The simulator wrappers set the STOCKADE_SIM_* variables to this host's themselves, so a
@@ -343,8 +369,13 @@ async function writeWrappers(
     const node = shellQuote(process.execPath);
     await write(tool, `${exports.join('')}exec ${node} ${shellQuote(entry)} "$@"\n`);
   }
-  await write('zfs', `exec ${shellQuote(systemTools.zfs)} "$@"\n`);
-  await write('zpool', `exec ${shellQuote(systemTools.zpool)} "$@"\n`);
+  // zfs-fuse unmounts through the Linux umount(8): with binDir first on PATH it would find the
+  // simulated FreeBSD one, which knows only nullfs mounts, and every destroy of a mounted
+  // dataset would fail.
+  const system = `PATH=${shellQuote(SYSTEM_PATH)}; export PATH\n`;
+  const zfs = `ZFS=${shellQuote(systemTools.zfs)}\n`;
+  await write('zfs', `${system}${zfs}${ZFS_DESTROY_RETRY}exec "$ZFS" "$@"\n`);
+  await write('zpool', `${system}exec ${shellQuote(systemTools.zpool)} "$@"\n`);
   return tools as Record<ToolName, string>;
 }
 
