@@ -581,11 +581,7 @@ function removeOne(jail: SimJail, stop: Record<string, ParamValue>, io: Io): boo
   for (const j of tree.reverse()) {
     const t = stop['stop.timeout'] ?? j.pseudo['stop.timeout'];
     // The simulator keeps stop.timeout from creation so tests can shorten the wait.
-    killJailProcesses(
-      j.jid,
-      typeof t === 'string' ? Number(t) : DEFAULT_STOP_TIMEOUT,
-      j.path,
-    );
+    killJailProcesses(j.jid, typeof t === 'string' ? Number(t) : DEFAULT_STOP_TIMEOUT, j.path);
   }
   updateState((state) => {
     const j = state.jails.find((x) => x.jid === jail.jid);
