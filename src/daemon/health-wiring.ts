@@ -12,7 +12,7 @@ import { probe } from '../health/probes.js';
 import type { Logger } from '../log/logger.js';
 import type { PlanFn } from '../run/deps.js';
 import type { HostDriver } from '../run/ports.js';
-import type { JailReport, RunReport } from '../run/report.js';
+import type { JailReport, ReportedError, RunReport } from '../run/report.js';
 import { restartJail } from '../run/restart-jail.js';
 import type { AppliedState, StateStore } from '../run/state-store.js';
 
@@ -65,7 +65,11 @@ export function createWiredMonitor(options: {
   };
 }
 
-/** `report` with each jail's health (and a crash loop as a failed state) from `summary`. */
+/**
+ * `report` with each jail's health (and a crash loop as a failed state) from `summary`. A crash
+ * loop also becomes an error carrying the jail's last output, and each drift finding a warning
+ * that says whether it was repaired, so both reach the status file between commits.
+ */
 export function withHealth(report: RunReport, summary: HealthSummary | undefined): RunReport {
   if (summary === undefined) return report;
   const byJail = new Map(summary.jails.map((j) => [j.jail, j]));
@@ -76,5 +80,23 @@ export function withHealth(report: RunReport, summary: HealthSummary | undefined
       seen.status === 'unchecked' ? 'none' : seen.status === 'starting' ? 'unknown' : seen.status;
     return { ...jail, health, ...(seen.crashLooping ? { state: 'failed' as const } : {}) };
   });
-  return { ...report, jails };
+  const looping = summary.jails.filter((j) => j.crashLooping && byJail.has(j.jail));
+  const errors: ReportedError[] = looping.map((j) => ({
+    code: CRASH_LOOPING_CODE,
+    message:
+      `jail '${j.jail}' is CrashLooping after ${j.restarts} restart(s)` +
+      (j.outputTail ? `; last output:\n${j.outputTail.trimEnd()}` : ''),
+  }));
+  const warnings = summary.drift.map(
+    (d) => `drift: ${d.kind} ${d.target}: ${d.detail} (${d.healed ? 'repaired' : 'not repaired'})`,
+  );
+  return {
+    ...report,
+    jails,
+    errors: [...report.errors, ...errors],
+    warnings: [...report.warnings, ...warnings],
+  };
 }
+
+/** The error code of a CrashLooping jail in the status. */
+export const CRASH_LOOPING_CODE = 'JAIL_CRASH_LOOPING';

@@ -80,7 +80,7 @@ export function createHealthMonitor(
     }
     syncJails(desired);
     // Due restarts first, so a restarted jail is not probed in the same pass.
-    await runDueRestarts();
+    await runDueRestarts(desired);
     await runDueProbes(desired);
     await updateEndpoints(desired);
     if (deps.now() >= nextDriftAt) {
@@ -123,10 +123,25 @@ export function createHealthMonitor(
     }
   }
 
-  async function runDueRestarts(): Promise<void> {
+  async function runDueRestarts(desired: MonitorDesired): Promise<void> {
+    const isDue = (state: JailState) =>
+      state.restart.dueAt !== undefined && state.restart.dueAt <= deps.now();
+    if (![...jails.values()].some(isDue)) return;
+    // A jail that failed its checks may have been stopped by hand: look before restarting, so
+    // that shows as drift and self-healing decides whether it comes back.
+    if ([...jails.values()].some((state) => isDue(state) && state.repair === undefined)) {
+      await repairDrift(desired);
+      nextDriftAt = deps.now() + opts.driftIntervalMs;
+    }
     for (const [name, state] of jails) {
-      const dueAt = state.restart.dueAt;
-      if (dueAt === undefined || dueAt > deps.now()) continue;
+      if (!isDue(state)) continue;
+      if (isUnhealedStop(name)) {
+        const cancelled = { ...state.restart };
+        delete cancelled.dueAt;
+        state.restart = cancelled;
+        log.info({ jail: name, action: 'restart' }, 'jail restart skipped: stopped, selfHeal off');
+        continue;
+      }
 
       // A failed restart still counts as an attempt, so the next one backs off further.
       if (await restartOne(name, state)) {
@@ -211,7 +226,15 @@ export function createHealthMonitor(
     const policy = desired.jails[name]?.restartPolicy;
     const out = decideRestart(state.restart, event, policy, deps.now(), opts.restart);
     state.restart = out.state;
+    if (out.decision.action === 'restart') {
+      // durationMs carries the backoff delay, so the log alone shows how the delays grow.
+      log.info(
+        { jail: name, action: event.kind, durationMs: out.decision.delayMs },
+        'jail restart scheduled',
+      );
+    }
     if (out.decision.action === 'restart' && out.decision.crashLooping) {
+      log.warn({ jail: name }, 'jail is crash looping');
       await captureTail(desired.topology.jails[name], state);
     }
     return out.decision.action === 'restart' || out.decision.reason === 'pending';
@@ -278,6 +301,11 @@ export function createHealthMonitor(
     }
     drift = found.records;
     await applyInOrder(found.steps.filter((s) => !stopped.has(s.target)));
+  }
+
+  /** The last drift check found `jail` stopped and was not allowed to bring it back. */
+  function isUnhealedStop(jail: string): boolean {
+    return drift.some((r) => r.kind === 'JailStopped' && r.target === jail && !r.healed);
   }
 
   function expectedTables(desired: MonitorDesired): Topology['tables'] {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 import { describe, expect, it } from 'vitest';
 
-import { withHealth } from '../../src/daemon/health-wiring.js';
+import { CRASH_LOOPING_CODE, withHealth } from '../../src/daemon/health-wiring.js';
 import { appliedReport } from '../status/fixtures.js';
 
 describe('withHealth', () => {
@@ -30,5 +30,41 @@ describe('withHealth', () => {
       },
     ]);
     expect(withHealth(report, undefined)).toBe(report);
+  });
+
+  it('reports a crash loop with its output as an error and drift as warnings', () => {
+    const report = appliedReport();
+
+    const merged = withHealth(report, {
+      at: 1,
+      jails: [
+        {
+          jail: 'db-0',
+          status: 'unhealthy',
+          restarts: 5,
+          crashLooping: true,
+          outputTail: 'starting\ndb: cannot open /data\n',
+        },
+      ],
+      drift: [
+        { kind: 'JailStopped', target: 'web-0', detail: 'jail is not on the host', healed: true },
+        { kind: 'RctlChanged', target: 'db-0', detail: 'rctl rules are []', healed: false },
+      ],
+      unavailable: [],
+    });
+
+    expect(merged.errors).toEqual([
+      ...report.errors,
+      {
+        code: CRASH_LOOPING_CODE,
+        message:
+          "jail 'db-0' is CrashLooping after 5 restart(s); last output:\nstarting\ndb: cannot open /data",
+      },
+    ]);
+    expect(merged.warnings).toEqual([
+      ...report.warnings,
+      'drift: JailStopped web-0: jail is not on the host (repaired)',
+      'drift: RctlChanged db-0: rctl rules are [] (not repaired)',
+    ]);
   });
 });
