@@ -9,7 +9,12 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'n
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { waitFor } from './sim/proc-kit.js';
-import { createBusyboxRoot, createSimHost, ensureSimulatorsBuilt, type SimHost } from './sim/testkit.js';
+import {
+  createBusyboxRoot,
+  createSimHost,
+  ensureSimulatorsBuilt,
+  type SimHost,
+} from './sim/testkit.js';
 
 let host: SimHost;
 let root: string;
@@ -57,12 +62,7 @@ describe('processes that clear their environment', () => {
   });
 
   it('keep a jail without persist alive until they exit', () => {
-    host.run('jail', [
-      '-c',
-      'name=web',
-      `path=${root}`,
-      'exec.start=/bin/env -i /bin/sleep 300 &',
-    ]);
+    host.run('jail', ['-c', 'name=web', `path=${root}`, 'exec.start=/bin/env -i /bin/sleep 300 &']);
     expect(waitFor(() => chrootedTo(root).length === 1)).toBe(true);
     expect(host.run('jls', ['-j', 'web', 'name']).stdout).toBe('web\n');
 
