@@ -60,7 +60,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`stockade: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(
+      `stockade: internal error: ${err instanceof Error ? err.stack : String(err)}\n`,
+    );
     process.exitCode = EXIT.SOFTWARE;
   },
 );

@@ -28,7 +28,12 @@ export type ChangeReason =
 export type StepAction =
   // ZFS.
   | { type: 'dataset.create'; dataset: DatasetNode }
-  | { type: 'dataset.update'; name: string; properties: Record<string, string>; marks: Record<string, string> }
+  | {
+      type: 'dataset.update';
+      name: string;
+      properties: Record<string, string>;
+      marks: Record<string, string>;
+    }
   | { type: 'dataset.clone'; dataset: DatasetNode }
   | { type: 'dataset.snapshot'; name: string; snapshot: string }
   | { type: 'dataset.destroy'; name: string }
@@ -104,4 +109,13 @@ export interface Plan {
 }
 
 /** Re-exported so the driver can type its handlers without importing the topology module. */
-export type { DatasetNode, ImageBuild, JailFile, JailInterface, JailMount, JailNode, NetifNode, RctlRule };
+export type {
+  DatasetNode,
+  ImageBuild,
+  JailFile,
+  JailInterface,
+  JailMount,
+  JailNode,
+  NetifNode,
+  RctlRule,
+};

@@ -19,7 +19,9 @@ function codesIn(file: string): string[] {
 
 describe('error index', () => {
   it('lists every code found in src/errors and nothing else', () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('-error.ts') && f !== 'stockade-error.ts');
+    const files = readdirSync(DIR).filter(
+      (f) => f.endsWith('-error.ts') && f !== 'stockade-error.ts',
+    );
     const found = new Set(files.flatMap(codesIn));
 
     expect([...found].sort()).toEqual(Object.keys(errors.ERROR_CODES).sort());

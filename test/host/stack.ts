@@ -76,7 +76,9 @@ export interface CliResult {
  * The daemon is not started; call `startDaemon()`.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const host = await startTestHost({ ...(options.install === undefined ? {} : { install: options.install }) });
+  const host = await startTestHost({
+    ...(options.install === undefined ? {} : { install: options.install }),
+  });
   let git: GitServer | undefined;
   let daemon: ChildProcess | undefined;
   try {
