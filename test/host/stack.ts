@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 
 import type { ToolName } from '../../src/config/types.js';
+import type { NodeStatus } from '../../src/status/node-status.js';
 import { startGitServer, type GitServer } from './git-server.js';
 import { findRepoRoot } from './paths.js';
 import { startTestHost, type TestHost } from './testhost.js';
@@ -244,6 +245,33 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Polls the node's status file on the status branch until `check` accepts it; on timeout the
+ * error carries the last status and the end of the daemon's log.
+ */
+export async function waitForNodeStatus(
+  stack: Stack,
+  what: string,
+  check: (status: NodeStatus) => boolean,
+  timeoutMs = 60_000,
+): Promise<NodeStatus> {
+  const file = 'nodes/testhost.json';
+  return waitFor(
+    what,
+    async () => {
+      const text = await stack.readStatus(file);
+      if (text === undefined) return undefined;
+      const status = JSON.parse(text) as NodeStatus;
+      return check(status) ? status : undefined;
+    },
+    timeoutMs,
+    500,
+  ).catch(async (err: Error) => {
+    const last = await stack.readStatus(file);
+    throw new Error(`${err.message}\nstatus: ${last}\n${await readDaemonLog(stack)}`);
+  });
 }
 
 /** The daemon's log so far, for failure messages. */
