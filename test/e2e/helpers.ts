@@ -34,6 +34,9 @@ export const HTTP_PORT = 8080;
 /** How long a scenario waits for one apply, including an image build on a busy machine. */
 export const APPLY_TIMEOUT_MS = 120_000;
 
+/** Vitest timeout of a test that waits for up to one apply and checks the host after it. */
+export const TEST_TIMEOUT_MS = APPLY_TIMEOUT_MS + 60_000;
+
 /**
  * Starts a stack of the demo before the tests of the enclosing describe block and the daemon
  * with it (unless `daemon` is false), and stops both after them. Not being root skips the block (fails in CI), as

@@ -126,5 +126,6 @@ describe('stockade plan of a pull request', () => {
 
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('No changes. The host already matches.');
   });
 });
