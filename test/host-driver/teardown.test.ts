@@ -111,6 +111,35 @@ describe('teardownJail', () => {
     ]);
   });
 
+  it('drops the rctl rules of a jail that had them after it is gone, as they outlive it', async () => {
+    const limited = { ...SPEC, rctl: [{ resource: 'maxproc', action: 'deny', amount: '32' }] };
+    const replies = runningHost();
+    const record = {
+      stdout: zfsGet([
+        ...Object.entries(encodeRecord(RECORD_JAIL, limited)).map(
+          ([k, v]): [string, string, string, string] => [DS, k, v, 'local'],
+        ),
+        [DS, 'stockade:jid', '7', 'local'],
+      ]),
+    };
+    replies[GET_RECORD] = record;
+    replies['rctl jail:web-0'] = { stdout: 'jail:web-0:maxproc:deny=32\n' };
+    const host = fakeHost(replies);
+
+    await teardownJail(host.ctx, 'web-0');
+
+    const removed = host.calls.indexOf('jail -q -r web-0');
+    expect(removed).toBeGreaterThan(0);
+    expect(host.calls.slice(removed + 1, removed + 6)).toEqual([
+      FIND,
+      'ifconfig',
+      'mount -p',
+      'rctl jail:web-0',
+      'rctl -r jail:web-0',
+    ]);
+    expect(host.calls.at(-1)).toBe(`zfs destroy ${DS}`);
+  });
+
   it('resumes after a failed unmount without repeating what was done', async () => {
     const replies = runningHost();
     replies[`umount ${PATH}/data`] = {
