@@ -19,7 +19,7 @@ import {
 } from './helpers.js';
 
 describe('deploying the demo with stockade run', () => {
-  const stack = useStack();
+  const stack = useStack({ subnet: 11 });
 
   it(
     'runs both jails, serves the page and reports the pushed commit',
@@ -44,7 +44,7 @@ describe('deploying the demo with stockade run', () => {
       const addresses = status.jails.map((j) => jailAddress(status, j.name));
       expect(new Set(addresses).size).toBe(2);
       for (const address of addresses) {
-        expect(address).toMatch(/^127\.77\.1\.\d+$/);
+        expect(address).toMatch(/^127\.77\.11\.\d+$/);
         expect(await httpGet(address)).toEqual({ status: 200, body: page });
       }
 

@@ -3,8 +3,9 @@
 // waiting on the status branch for a commit, reading the host as a user would (jls, HTTP, zfs),
 // and editing the demo manifests as text so every change is a plain commit.
 
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 
 import { execa } from 'execa';
@@ -37,24 +38,50 @@ export const APPLY_TIMEOUT_MS = 120_000;
 /** Vitest timeout of a test that waits for up to one apply and checks the host after it. */
 export const TEST_TIMEOUT_MS = APPLY_TIMEOUT_MS + 60_000;
 
+/** The demo's network, which every stack of the demo would share on this machine's loopback. */
+const DEMO_CIDR = 'cidr: 127.77.1.0/24';
+
 /**
  * Starts a stack of the demo before the tests of the enclosing describe block and the daemon
- * with it (unless `daemon` is false), and stops both after them. Not being root skips the block (fails in CI), as
- * requireRoot does. Returns an accessor for the running stack.
+ * with it (unless `daemon` is false), and stops both after them. With `subnet`, the demo's
+ * network becomes 127.77.<subnet>.0/24: jail addresses are derived from names, so two stacks of
+ * the same demo on one machine (other suites, other people's runs) would otherwise bind the
+ * same loopback addresses and answer each other's requests. Not being root skips the block
+ * (fails in CI), as requireRoot does. Returns an accessor for the running stack.
  */
-export function useStack(options: Partial<StackOptions> & { daemon?: boolean } = {}): () => Stack {
+export function useStack(
+  options: Partial<StackOptions> & { daemon?: boolean; subnet?: number } = {},
+): () => Stack {
   let stack: Stack | undefined;
+  let copy: string | undefined;
   if (!requireRoot()) return () => notStarted();
 
-  const { daemon = true, ...stackOptions } = options;
+  const { daemon = true, subnet, ...stackOptions } = options;
   beforeAll(async () => {
-    stack = await startStack({ manifests: DEMO_REPO, pollInterval: 5, ...stackOptions });
+    let manifests = DEMO_REPO;
+    if (subnet !== undefined) {
+      copy = await mkdtemp(path.join(os.tmpdir(), 'stockade-e2e-'));
+      await cp(DEMO_REPO, copy, { recursive: true });
+      const file = path.join(copy, MANIFEST);
+      const text = replaceOnce(await readFile(file, 'utf8'), [
+        [DEMO_CIDR, `cidr: 127.77.${subnet}.0/24`],
+      ]);
+      await writeFile(file, text);
+      manifests = copy;
+    }
+    stack = await startStack({ manifests, pollInterval: 5, ...stackOptions });
     if (daemon) await stack.startDaemon();
   }, 600_000);
   afterAll(async () => {
     await stack?.stop();
+    if (copy !== undefined) await rm(copy, { recursive: true, force: true });
   }, 300_000);
   return () => stack ?? notStarted();
+}
+
+/** A file of the working clone as it is now (main, unless a test switched branches). */
+export function readWorkFile(stack: Stack, file: string): Promise<string> {
+  return readFile(path.join(stack.workDir, file), 'utf8');
 }
 
 /** The node status on the status branch, parsed, or undefined before the first run. */
@@ -213,8 +240,8 @@ export function httpPost(
  * The pull request of the plan and revert scenarios: one more replica (2 -> 3) and a memory
  * limit of 128M instead of 64M, plus, when `page` is given, a new www/index.html.
  */
-export async function scaleUpFiles(page?: string): Promise<Record<string, string>> {
-  const manifest = replaceOnce(await readDemoFile(MANIFEST), [
+export async function scaleUpFiles(stack: Stack, page?: string): Promise<Record<string, string>> {
+  const manifest = replaceOnce(await readWorkFile(stack, MANIFEST), [
     ['replicas: 2', 'replicas: 3'],
     ['memory: 64M', 'memory: 128M'],
   ]);
@@ -236,7 +263,7 @@ export async function pushBranch(
   }
 }
 
-/** A file of the demo repository as committed first. */
+/** A file of the demo repository as it is in the source tree. */
 export function readDemoFile(file: string): Promise<string> {
   return readFile(path.join(DEMO_REPO, file), 'utf8');
 }

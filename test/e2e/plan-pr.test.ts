@@ -19,7 +19,12 @@ describe('stockade plan of a pull request', () => {
   const stack = useStack({ daemon: false });
 
   it('shows the new replica and the limit change on the others, and nothing else', async () => {
-    await pushBranch(stack(), BRANCH, 'Scale web to three and give it 128M', await scaleUpFiles());
+    await pushBranch(
+      stack(),
+      BRANCH,
+      'Scale web to three and give it 128M',
+      await scaleUpFiles(stack()),
+    );
 
     const result = await stack().stockade([
       'plan',

@@ -27,7 +27,7 @@ const NEW_PAGE = '<!doctype html>\n<title>Stockade demo</title>\n<h1>Version two
 const MARKER = 'written between the merge and its revert\n';
 
 describe('merging a pull request, then reverting it', () => {
-  const stack = useStack();
+  const stack = useStack({ subnet: 12 });
   /** What the first commit left on the host, to compare with after the revert. */
   let initial: { status: NodeStatus; origin: string | undefined };
   let merged: NodeStatus;
@@ -48,6 +48,16 @@ describe('merging a pull request, then reverting it', () => {
       .split('\n')
       .map((line) => line.split(' ')[1] ?? '')
       .filter((target) => target === root || target.startsWith(`${root}/`));
+  }
+
+  /** Each jail's page, or its HTTP status and body, so a failure shows every jail at once. */
+  async function servedPages(status: NodeStatus, jails: string[]): Promise<Record<string, string>> {
+    const pages: Record<string, string> = {};
+    for (const jail of jails) {
+      const { status: code, body } = await httpGet(jailAddress(status, jail));
+      pages[jail] = code === 200 ? body : `HTTP ${code}: ${body}`;
+    }
+    return pages;
   }
 
   async function volumeFile(): Promise<string> {
@@ -79,7 +89,7 @@ describe('merging a pull request, then reverting it', () => {
       await stack().git_(['checkout', '-q', '-b', 'scale-up']);
       await stack().commit(
         'Scale web to three, give it 128M, new page',
-        await scaleUpFiles(NEW_PAGE),
+        await scaleUpFiles(stack(), NEW_PAGE),
         'scale-up',
       );
       await stack().git_(['checkout', '-q', 'main']);
@@ -101,8 +111,12 @@ describe('merging a pull request, then reverting it', () => {
           `jail:${jail}:pcpu:deny=25`,
           `jail:${jail}:maxproc:deny=32`,
         ]);
-        expect(await httpGet(jailAddress(merged, jail))).toEqual({ status: 200, body: NEW_PAGE });
       }
+      expect(await servedPages(merged, ['web-0', 'web-1', 'web-2'])).toEqual({
+        'web-0': NEW_PAGE,
+        'web-1': NEW_PAGE,
+        'web-2': NEW_PAGE,
+      });
       // The new page is a new image, so web-0 was replaced onto a clone of it.
       const origin = await zfsGet(stack(), 'origin', jailDataset('web-0'));
       expect(origin).toMatch(/\/images\/busybox-[0-9a-f]+@ready$/);
@@ -147,9 +161,10 @@ describe('merging a pull request, then reverting it', () => {
 
       expect(await zfsGet(stack(), 'origin', jailDataset('web-0'))).toBe(initial.origin);
       const page = await readDemoFile('www/index.html');
-      for (const jail of ['web-0', 'web-1']) {
-        expect(await httpGet(jailAddress(status, jail))).toEqual({ status: 200, body: page });
-      }
+      expect(await servedPages(status, ['web-0', 'web-1'])).toEqual({
+        'web-0': page,
+        'web-1': page,
+      });
     },
     TEST_TIMEOUT_MS,
   );
