@@ -66,19 +66,25 @@ export function createWiredMonitor(options: {
 }
 
 /**
- * `report` with each jail's health (and a crash loop as a failed state) from `summary`. A crash
- * loop also becomes an error carrying the jail's last output, and each drift finding a warning
- * that says whether it was repaired, so both reach the status file between commits.
+ * `report` with each jail's health from `summary`: a crash loop shows as a failed jail and as an
+ * error carrying its last output, a jail found stopped that may not be repaired as stopped, and
+ * each drift finding as a warning saying whether it was repaired, so all of it reaches the
+ * status file between commits.
  */
 export function withHealth(report: RunReport, summary: HealthSummary | undefined): RunReport {
   if (summary === undefined) return report;
   const byJail = new Map(summary.jails.map((j) => [j.jail, j]));
+  // A jail found stopped that self-healing may not restart stays down until someone acts.
+  const leftStopped = new Set(
+    summary.drift.filter((d) => d.kind === 'JailStopped' && !d.healed).map((d) => d.target),
+  );
   const jails = report.jails.map((jail): JailReport => {
     const seen = byJail.get(jail.name);
     if (seen === undefined) return jail;
     const health =
       seen.status === 'unchecked' ? 'none' : seen.status === 'starting' ? 'unknown' : seen.status;
-    return { ...jail, health, ...(seen.crashLooping ? { state: 'failed' as const } : {}) };
+    const state = seen.crashLooping ? 'failed' : leftStopped.has(jail.name) ? 'stopped' : undefined;
+    return { ...jail, health, ...(state === undefined ? {} : { state }) };
   });
   const looping = summary.jails.filter((j) => j.crashLooping && byJail.has(j.jail));
   const errors: ReportedError[] = looping.map((j) => ({

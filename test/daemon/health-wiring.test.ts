@@ -67,4 +67,23 @@ describe('withHealth', () => {
       'drift: RctlChanged db-0: rctl rules are [] (not repaired)',
     ]);
   });
+
+  it('shows a jail found stopped that may not be repaired as stopped', () => {
+    const report = appliedReport();
+
+    const merged = withHealth(report, {
+      at: 1,
+      jails: [{ jail: 'web-0', status: 'unhealthy', restarts: 0, crashLooping: false }],
+      drift: [
+        { kind: 'JailStopped', target: 'web-0', detail: 'jail is not running', healed: false },
+        { kind: 'JailStopped', target: 'db-0', detail: 'jail is not running', healed: true },
+      ],
+      unavailable: [],
+    });
+
+    expect(merged.jails.map((j) => [j.name, j.state, j.health])).toEqual([
+      ['db-0', 'running', 'none'],
+      ['web-0', 'stopped', 'unhealthy'],
+    ]);
+  });
 });
