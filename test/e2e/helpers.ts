@@ -5,6 +5,7 @@
 
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -47,16 +48,17 @@ const DEMO_CIDR = 'cidr: 127.77.1.0/24';
  * network becomes 127.77.<subnet>.0/24: jail addresses are derived from names, so two stacks of
  * the same demo on one machine (other suites, other people's runs) would otherwise bind the
  * same loopback addresses and answer each other's requests. Not being root skips the block
- * (fails in CI), as requireRoot does. Returns an accessor for the running stack.
+ * (fails in CI), as requireRoot does. `webhook` turns the webhook on at a free port of
+ * 127.0.0.1. Returns an accessor for the running stack.
  */
 export function useStack(
-  options: Partial<StackOptions> & { daemon?: boolean; subnet?: number } = {},
+  options: Partial<StackOptions> & { daemon?: boolean; subnet?: number; webhook?: boolean } = {},
 ): () => Stack {
   let stack: Stack | undefined;
   let copy: string | undefined;
   if (!requireRoot()) return () => notStarted();
 
-  const { daemon = true, subnet, ...stackOptions } = options;
+  const { daemon = true, subnet, webhook = false, ...stackOptions } = options;
   beforeAll(async () => {
     let manifests = DEMO_REPO;
     if (subnet !== undefined) {
@@ -69,7 +71,8 @@ export function useStack(
       await writeFile(file, text);
       manifests = copy;
     }
-    stack = await startStack({ manifests, pollInterval: 5, ...stackOptions });
+    const port = webhook ? { webhookPort: await findFreePort() } : {};
+    stack = await startStack({ manifests, pollInterval: 5, ...port, ...stackOptions });
     if (daemon) await stack.startDaemon();
   }, 600_000);
   afterAll(async () => {
@@ -144,9 +147,14 @@ export async function countStatusCommits(stack: Stack): Promise<number> {
 }
 
 /** Runs the daemon finished so far, by the `run finished` lines of its log. */
-export async function countFinishedRuns(stack: Stack): Promise<number> {
+export function countFinishedRuns(stack: Stack): Promise<number> {
+  return countLogLines(stack, 'run finished');
+}
+
+/** Lines of the daemon's log whose message is `msg`. */
+export async function countLogLines(stack: Stack, msg: string): Promise<number> {
   const text = await readFile(stack.daemonLog, 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line.includes('"msg":"run finished"')).length;
+  return text.split('\n').filter((line) => line.includes(`"msg":"${msg}"`)).length;
 }
 
 /** Waits until the daemon has finished `count` more runs than `after`. */
@@ -311,6 +319,18 @@ export async function zfsGet(
 export async function listDatasets(stack: Stack): Promise<string[]> {
   const out = await stack.hostTool('zfs', ['list', '-H', '-r', '-o', 'name', stack.host.root]);
   return out.split('\n').filter((line) => line !== '');
+}
+
+/** A TCP port of 127.0.0.1 that was free a moment ago. */
+function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** The few status fields worth printing when a wait fails. */
