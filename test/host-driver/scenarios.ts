@@ -162,9 +162,10 @@ export function createRecordingRunner(config: NodeConfig): RecordingRunner {
 }
 
 /** A driver over a recording runner, polling a dying jail without a pause. */
-export function createRecordingDriver(
-  config: NodeConfig,
-): { driver: HostDriver; runner: RecordingRunner } {
+export function createRecordingDriver(config: NodeConfig): {
+  driver: HostDriver;
+  runner: RecordingRunner;
+} {
   const runner = createRecordingRunner(config);
   return { driver: createHostDriver(config, { runner, pollDelayMs: 50 }), runner };
 }
@@ -208,7 +209,10 @@ function isReadInJail(argv: string[]): boolean {
   if (argv[0] === '/bin/sh' && argv[1] === '-c') {
     // The liveness probe of the start command: reads the pid file and sends signal 0.
     const script = argv[2] ?? '';
-    return script.includes('kill -0') && !/kill -(TERM|KILL)|rm |>/.test(script.replace(/2>\/dev\/null/g, ''));
+    return (
+      script.includes('kill -0') &&
+      !/kill -(TERM|KILL)|rm |>/.test(script.replace(/2>\/dev\/null/g, ''))
+    );
   }
   return false;
 }
@@ -238,7 +242,11 @@ export async function runTool(
 }
 
 /** Runs a host tool and resolves with its output; rejects naming the command when it fails. */
-export async function readTool(host: ScenarioHost, tool: ToolName, args: string[]): Promise<string> {
+export async function readTool(
+  host: ScenarioHost,
+  tool: ToolName,
+  args: string[],
+): Promise<string> {
   const result = await runTool(host, tool, args);
   if (result.exitCode !== 0) {
     throw new Error(`${tool} ${args.join(' ')} exited ${result.exitCode}: ${result.stderr}`);
@@ -270,7 +278,17 @@ export interface HostState {
 export async function readHostState(host: ScenarioHost): Promise<HostState> {
   const root = host.config.zfs.root;
   const mountpoint = host.config.zfs.mountpoint ?? `/${root}`;
-  const zfsGet = await runTool(host, 'zfs', ['get', '-H', '-r', '-s', 'local', '-o', 'name,property,value', 'all', root]);
+  const zfsGet = await runTool(host, 'zfs', [
+    'get',
+    '-H',
+    '-r',
+    '-s',
+    'local',
+    '-o',
+    'name,property,value',
+    'all',
+    root,
+  ]);
   const zfsList = await runTool(host, 'zfs', ['list', '-H', '-r', '-t', 'all', '-o', 'name', root]);
   const state: HostState = {
     datasets: zfsGet.exitCode === 0 ? lines(zfsGet.stdout).sort() : [],
@@ -285,7 +303,9 @@ export async function readHostState(host: ScenarioHost): Promise<HostState> {
       })
       .sort(),
     anchors: await readAnchors(host),
-    rctl: lines(await readTool(host, 'rctl', [])).filter((l) => l.startsWith('jail:')).sort(),
+    rctl: lines(await readTool(host, 'rctl', []))
+      .filter((l) => l.startsWith('jail:'))
+      .sort(),
     processes: {},
   };
   const jls = JSON.parse(
@@ -309,7 +329,9 @@ async function readInterfaces(host: ScenarioHost): Promise<Record<string, string
     result[name] = lines(block)
       .slice(1)
       .map((l) => l.trim())
-      .filter((l) => /^(description|inet6? |member:|groups:)/.test(l) && !l.startsWith('inet6 fe80'))
+      .filter(
+        (l) => /^(description|inet6? |member:|groups:)/.test(l) && !l.startsWith('inet6 fe80'),
+      )
       .sort()
       .join('\n');
   }
@@ -342,7 +364,11 @@ export async function readTable(
   table: string,
 ): Promise<string[]> {
   const shown = await runTool(host, 'pfctl', ['-a', anchor, '-t', table, '-T', 'show']);
-  return shown.exitCode === 0 ? lines(shown.stdout).map((l) => l.trim()).sort() : [];
+  return shown.exitCode === 0
+    ? lines(shown.stdout)
+        .map((l) => l.trim())
+        .sort()
+    : [];
 }
 
 /** Loads the scenario manifests and plans them against what `driver` observes. */
@@ -400,7 +426,11 @@ export async function readHostFile(
 ): Promise<{ content: string; mode: number; mtimeMs: number } | undefined> {
   try {
     const info = await stat(file);
-    return { content: await readFile(file, 'utf8'), mode: info.mode & 0o7777, mtimeMs: info.mtimeMs };
+    return {
+      content: await readFile(file, 'utf8'),
+      mode: info.mode & 0o7777,
+      mtimeMs: info.mtimeMs,
+    };
   } catch {
     return undefined;
   }
@@ -420,12 +450,15 @@ function isInside(candidate: string, dir: string): boolean {
 }
 
 /** The scenario host over a running Linux test host; its jails use part of 127.0.0.0/8. */
-export function testHostScenario(host: {
-  root: string;
-  mountRoot: string;
-  env: Record<string, string>;
-  nodeConfig(overrides?: Record<string, unknown>): NodeConfig;
-}, processesUnder: (dir: string) => Promise<number[]>): ScenarioHost {
+export function testHostScenario(
+  host: {
+    root: string;
+    mountRoot: string;
+    env: Record<string, string>;
+    nodeConfig(overrides?: Record<string, unknown>): NodeConfig;
+  },
+  processesUnder: (dir: string) => Promise<number[]>,
+): ScenarioHost {
   return {
     config: host.nodeConfig({
       zfs: { root: host.root, mountpoint: `${host.mountRoot}/stockade` },
@@ -448,13 +481,24 @@ export async function readLocalProperties(
   host: ScenarioHost,
   dataset: string,
 ): Promise<Record<string, string> | undefined> {
-  const shown = await runTool(host, 'zfs', ['get', '-Hp', '-s', 'local', '-o', 'property,value', 'all', dataset]);
+  const shown = await runTool(host, 'zfs', [
+    'get',
+    '-Hp',
+    '-s',
+    'local',
+    '-o',
+    'property,value',
+    'all',
+    dataset,
+  ]);
   if (shown.exitCode !== 0) return undefined;
   return Object.fromEntries(lines(shown.stdout).map((l) => l.split('\t') as [string, string]));
 }
 
 async function exists(host: ScenarioHost, dataset: string): Promise<boolean> {
-  return (await runTool(host, 'zfs', ['list', '-H', '-o', 'name', '-t', 'all', dataset])).exitCode === 0;
+  return (
+    (await runTool(host, 'zfs', ['list', '-H', '-o', 'name', '-t', 'all', dataset])).exitCode === 0
+  );
 }
 
 async function pidFileOf(root: string): Promise<number | undefined> {
@@ -484,7 +528,14 @@ export async function expectApplied(
         'stockade:role': action.dataset.role,
       });
       if (action.type === 'dataset.clone') {
-        const origin = await readTool(host, 'zfs', ['get', '-H', '-o', 'value', 'origin', action.dataset.name]);
+        const origin = await readTool(host, 'zfs', [
+          'get',
+          '-H',
+          '-o',
+          'value',
+          'origin',
+          action.dataset.name,
+        ]);
         expect(origin.trim(), label).toBe(action.dataset.origin);
       }
       return;
@@ -500,7 +551,13 @@ export async function expectApplied(
       return;
     case 'dataset.destroy':
       expect(await exists(host, action.name), label).toBe(false);
-      expect(after.names.filter((n) => n === action.name || n.startsWith(`${action.name}/`) || n.startsWith(`${action.name}@`)), label).toEqual([]);
+      expect(
+        after.names.filter(
+          (n) =>
+            n === action.name || n.startsWith(`${action.name}/`) || n.startsWith(`${action.name}@`),
+        ),
+        label,
+      ).toEqual([]);
       return;
     case 'image.build': {
       expect(after.names, label).toContain(`${action.image.dataset}@ready`);
@@ -534,13 +591,17 @@ export async function expectApplied(
       return;
     case 'mount.add': {
       const { source, target, readonly } = action.mount;
-      expect(after.mounts.map((m) => m.split('\t').slice(0, 4).join(' ')), label).toContain(
-        `${source} ${target} nullfs ${readonly ? 'ro' : 'rw'}`,
-      );
+      expect(
+        after.mounts.map((m) => m.split('\t').slice(0, 4).join(' ')),
+        label,
+      ).toContain(`${source} ${target} nullfs ${readonly ? 'ro' : 'rw'}`);
       return;
     }
     case 'mount.remove':
-      expect(after.mounts.filter((m) => m.split('\t')[1] === action.target), label).toEqual([]);
+      expect(
+        after.mounts.filter((m) => m.split('\t')[1] === action.target),
+        label,
+      ).toEqual([]);
       return;
     case 'epair.create': {
       const hostEnd = action.iface.epair ?? '';
@@ -569,7 +630,13 @@ export async function expectApplied(
       const [address, prefix] = action.iface.address.split('/');
       const shown = await readTool(host, 'jexec', [action.jail, '/sbin/ifconfig', jailEnd]);
       expect(shown, label).toContain(`inet ${address} netmask ${netmaskOf(Number(prefix))}`);
-      const route = await readTool(host, 'jexec', [action.jail, '/sbin/route', '-n', 'get', 'default']);
+      const route = await readTool(host, 'jexec', [
+        action.jail,
+        '/sbin/route',
+        '-n',
+        'get',
+        'default',
+      ]);
       expect(route, label).toMatch(new RegExp(`gateway: ${action.iface.gateway ?? ''}\\b`));
       return;
     }
@@ -608,7 +675,9 @@ export async function expectApplied(
     case 'cpuset.set': {
       const jid = after.jails[action.jail]?.jid ?? -1;
       const shown = await readTool(host, 'cpuset', ['-g', '-j', String(jid)]);
-      expect(shown.split('\n')[0], label).toBe(`jail ${jid} mask: ${action.cpus.split(/[,-]/).join(', ')}`);
+      expect(shown.split('\n')[0], label).toBe(
+        `jail ${jid} mask: ${action.cpus.split(/[,-]/).join(', ')}`,
+      );
       return;
     }
     case 'pf.loadAnchor': {
@@ -704,7 +773,9 @@ export async function removeEverything(host: ScenarioHost): Promise<void> {
   await applyAll(driver, plan.steps);
   for (const step of plan.steps) {
     if (step.action.type === 'volume.retain') {
-      await driver.applyStep(handStep({ type: 'dataset.destroy', name: step.action.dataset }, step.action.name));
+      await driver.applyStep(
+        handStep({ type: 'dataset.destroy', name: step.action.dataset }, step.action.name),
+      );
     }
   }
 }
@@ -740,9 +811,11 @@ export async function scenarioEveryActionTwice(host: ScenarioHost): Promise<Set<
     memory: '32M',
     fileContent: 'second\n',
   });
-  expect(changed.plan.steps.map((s) => s.action.type).sort()).toEqual(
-    ['dataset.update', 'file.write', 'rctl.set'],
-  );
+  expect(changed.plan.steps.map((s) => s.action.type).sort()).toEqual([
+    'dataset.update',
+    'file.write',
+    'rctl.set',
+  ]);
   for (const type of await applyEachTwice(host, changed.plan.steps)) applied.add(type);
 
   // Steps the planner emits only for drift or rollback points, made by hand.
@@ -751,7 +824,10 @@ export async function scenarioEveryActionTwice(host: ScenarioHost): Promise<Set<
   expect(volume).toBeDefined();
   expect(netif).toBeDefined();
   if (volume === undefined || netif === undefined) return applied;
-  await applyTwice(host, handStep({ type: 'dataset.snapshot', name: volume.name, snapshot: 'scenario' }, volume.name));
+  await applyTwice(
+    host,
+    handStep({ type: 'dataset.snapshot', name: volume.name, snapshot: 'scenario' }, volume.name),
+  );
   applied.add('dataset.snapshot');
   await readTool(host, 'ifconfig', [netif.name, 'description', 'stockade:net:drifted']);
   await applyTwice(host, handStep({ type: 'netif.update', netif }, netif.name));
@@ -772,7 +848,10 @@ export async function scenarioTeardownLeavesNothing(host: ScenarioHost): Promise
   await applyAll(driver, plan.steps);
   expect(Object.keys((await readHostState(host)).jails).sort()).toEqual(['app-0', 'app-1']);
   await removeEverything(host);
-  await expectNothingLeft(host, Object.values(desired.jails).map((j) => j.path));
+  await expectNothingLeft(
+    host,
+    Object.values(desired.jails).map((j) => j.path),
+  );
 }
 
 /**
@@ -787,7 +866,11 @@ export async function scenarioTeardownAfterFailure(host: ScenarioHost): Promise<
     .filter((step) => step.action.type !== 'pf.replaceTable')
     .map((step) =>
       step.action.type === 'pf.loadAnchor'
-        ? { ...step, wave: 99, action: { ...step.action, rules: ['pass in on nosuchthing quickly'] } }
+        ? {
+            ...step,
+            wave: 99,
+            action: { ...step.action, rules: ['pass in on nosuchthing quickly'] },
+          }
         : step,
     );
   const failure = await applyAll(driver, broken).then(
@@ -813,22 +896,30 @@ export async function scenarioTeardownAfterFailure(host: ScenarioHost): Promise<
         : failing.run(tool, args, options),
   };
   const interrupted = createHostDriver(host.config, { runner: crashing, pollDelayMs: 50 });
-  await expect(teardownJail(interrupted.context, 'app-0')).rejects.toThrow('interrupted before jail -r');
+  await expect(teardownJail(interrupted.context, 'app-0')).rejects.toThrow(
+    'interrupted before jail -r',
+  );
   const stopped = await readHostState(host);
   expect(stopped.jails['app-0']).toBeDefined();
   expect(stopped.processes['app-0']).toEqual([]);
-  expect(Object.keys(stopped.interfaces).filter((i) => i === jail?.interfaces[0]?.epair)).toEqual([]);
+  expect(Object.keys(stopped.interfaces).filter((i) => i === jail?.interfaces[0]?.epair)).toEqual(
+    [],
+  );
 
   const resumed = createHostDriver(host.config, { pollDelayMs: 50 });
   await teardownJail(resumed.context, 'app-0');
   const after = await readHostState(host);
   expect(after.jails).toEqual({});
   expect(after.mounts).toEqual([]);
+  expect(after.rctl).toEqual([]);
   expect(after.names).not.toContain(jail?.dataset);
   expect(await host.processesUnder(jail?.path ?? '/nonexistent')).toEqual([]);
 
   await removeEverything(host);
-  await expectNothingLeft(host, Object.values(desired.jails).map((j) => j.path));
+  await expectNothingLeft(
+    host,
+    Object.values(desired.jails).map((j) => j.path),
+  );
 }
 
 /**
@@ -846,7 +937,11 @@ export async function scenarioVolumeSurvives(host: ScenarioHost): Promise<void> 
   if (jail === undefined || mount === undefined) return;
 
   const content = `written in ${jail.name}\n`;
-  const wrote = await driver.exec(jail.name, ['/bin/sh', '-c', `printf '%s\\n' '${content.trim()}' > /data/note.txt`]);
+  const wrote = await driver.exec(jail.name, [
+    '/bin/sh',
+    '-c',
+    `printf '%s\\n' '${content.trim()}' > /data/note.txt`,
+  ]);
   expect(wrote.exitCode).toBe(0);
   const read = await driver.exec(jail.name, ['/bin/cat', '/data/note.txt']);
   expect(read.stdout).toBe(content);
@@ -854,7 +949,10 @@ export async function scenarioVolumeSurvives(host: ScenarioHost): Promise<void> 
   // B1: nothing is destroyed while a nullfs mount ties the two trees together.
   await expect(
     driver.applyStep(handStep({ type: 'dataset.destroy', name: volume }, volume)),
-  ).rejects.toMatchObject({ code: 'DATASET_IN_USE', data: { dataset: volume, mounts: [mount.target] } });
+  ).rejects.toMatchObject({
+    code: 'DATASET_IN_USE',
+    data: { dataset: volume, mounts: [mount.target] },
+  });
   await expect(
     driver.applyStep(handStep({ type: 'dataset.destroy', name: jail.dataset }, jail.dataset)),
   ).rejects.toMatchObject({
