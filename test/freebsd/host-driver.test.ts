@@ -9,6 +9,7 @@ import {
   removeEverything,
   scenarioEveryActionTwice,
   scenarioObserve,
+  scenarioRemovalResumed,
   scenarioTeardownAfterFailure,
   scenarioTeardownLeavesNothing,
   scenarioVolumeSurvives,
@@ -18,7 +19,9 @@ import { currentSkipReason, startFreeBsdHost, type FreeBsdHost } from './environ
 
 const reason = currentSkipReason();
 const title =
-  reason === undefined ? 'FreeBSD-only suite: host driver' : `FreeBSD-only suite: skipped: ${reason}`;
+  reason === undefined
+    ? 'FreeBSD-only suite: host driver'
+    : `FreeBSD-only suite: skipped: ${reason}`;
 
 describe.skipIf(reason !== undefined)(title, () => {
   let host: FreeBsdHost | undefined;
@@ -47,6 +50,10 @@ describe.skipIf(reason !== undefined)(title, () => {
 
   it('leaves nothing after a failure halfway and an interrupted teardown', async () => {
     await scenarioTeardownAfterFailure(scenario());
+  }, 600_000);
+
+  it('finishes a removal that crashed halfway on the next plan', async () => {
+    await scenarioRemovalResumed(scenario());
   }, 600_000);
 
   it('keeps a volume and its file when the jail is destroyed', async () => {

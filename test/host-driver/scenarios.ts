@@ -991,3 +991,58 @@ export async function scenarioObserve(host: ScenarioHost, replicas: number): Pro
   expect(diffTopology(desired, observed.topology)).toEqual([]);
   return commands;
 }
+
+/** A driver whose runner fails the first command `fails` matches, as a crash there would. */
+export function createCrashingDriver(
+  config: NodeConfig,
+  fails: (command: RecordedCommand) => boolean,
+): HostDriver & { crashed: () => boolean } {
+  const inner = createRecordingRunner(config);
+  let crashed = false;
+  const runner: Runner = {
+    get commands() {
+      return inner.commands;
+    },
+    run: (tool, args, options) => {
+      if (!crashed && fails({ tool, args })) {
+        crashed = true;
+        return Promise.reject(new Error(`crashed before ${tool} ${args.join(' ')}`));
+      }
+      return inner.run(tool, args, options);
+    },
+  };
+  const driver = createHostDriver(config, { runner, pollDelayMs: 50 });
+  return Object.assign(driver, { crashed: () => crashed });
+}
+
+/**
+ * The removal plan crashes at the jail dataset's `zfs destroy`, after the jail, its epair, its
+ * mounts and its limits are gone; a new plan against the host then finishes the job.
+ */
+export async function scenarioRemovalResumed(host: ScenarioHost): Promise<void> {
+  const { driver } = createRecordingDriver(host.config);
+  const { plan, desired } = await planScenario(host, driver);
+  await applyAll(driver, plan.steps);
+  const jail = desired.jails['app-0'];
+  expect(jail).toBeDefined();
+  if (jail === undefined) return;
+
+  const removal = await planScenario(host, driver, { empty: true });
+  const crashing = createCrashingDriver(
+    host.config,
+    (c) => c.tool === 'zfs' && c.args[0] === 'destroy' && c.args.includes(jail.dataset),
+  );
+  await expect(applyAll(crashing, removal.plan.steps)).rejects.toThrow(
+    `crashed before zfs destroy ${jail.dataset}`,
+  );
+  expect(crashing.crashed()).toBe(true);
+  const halfway = await readHostState(host);
+  expect(halfway.jails).toEqual({});
+  expect(halfway.names).toContain(jail.dataset);
+
+  const resumed = await planScenario(host, driver, { empty: true });
+  expect(resumed.plan.steps.map((s) => s.id)).toContain(`dataset.destroy:${jail.dataset}`);
+  await applyAll(driver, resumed.plan.steps);
+  await removeEverything(host);
+  await expectNothingLeft(host, [jail.path]);
+}

@@ -7,6 +7,7 @@ import { describe, it } from 'vitest';
 import { processesUnder } from '../host/leftovers.js';
 import { useTestHost } from '../setup/test-host.js';
 import {
+  scenarioRemovalResumed,
   scenarioTeardownAfterFailure,
   scenarioTeardownLeavesNothing,
   testHostScenario,
@@ -22,5 +23,9 @@ describe('teardown on the test host', () => {
 
   it('leaves nothing after a rejected pf rule and a teardown interrupted at jail -r', async () => {
     await scenarioTeardownAfterFailure(scenario());
+  }, 600_000);
+
+  it('finishes a removal that crashed at the jail dataset destroy on the next plan', async () => {
+    await scenarioRemovalResumed(scenario());
   }, 600_000);
 });
