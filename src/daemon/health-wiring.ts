@@ -80,11 +80,16 @@ export function withHealth(report: RunReport, summary: HealthSummary | undefined
   );
   const jails = report.jails.map((jail): JailReport => {
     const seen = byJail.get(jail.name);
-    if (seen === undefined) return jail;
+    // Being stopped is a fact of the host, shown at once; health waits for its debounce.
+    const state = seen?.crashLooping
+      ? 'failed'
+      : leftStopped.has(jail.name)
+        ? 'stopped'
+        : jail.state;
+    if (seen === undefined) return { ...jail, state };
     const health =
       seen.status === 'unchecked' ? 'none' : seen.status === 'starting' ? 'unknown' : seen.status;
-    const state = seen.crashLooping ? 'failed' : leftStopped.has(jail.name) ? 'stopped' : undefined;
-    return { ...jail, health, ...(state === undefined ? {} : { state }) };
+    return { ...jail, health, state };
   });
   const looping = summary.jails.filter((j) => j.crashLooping && byJail.has(j.jail));
   const errors: ReportedError[] = looping.map((j) => ({

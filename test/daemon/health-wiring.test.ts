@@ -73,17 +73,18 @@ describe('withHealth', () => {
 
     const merged = withHealth(report, {
       at: 1,
+      // db-0's status has not held long enough to be shown: its state still is.
       jails: [{ jail: 'web-0', status: 'unhealthy', restarts: 0, crashLooping: false }],
       drift: [
-        { kind: 'JailStopped', target: 'web-0', detail: 'jail is not running', healed: false },
-        { kind: 'JailStopped', target: 'db-0', detail: 'jail is not running', healed: true },
+        { kind: 'JailStopped', target: 'web-0', detail: 'jail is not running', healed: true },
+        { kind: 'JailStopped', target: 'db-0', detail: 'jail is not running', healed: false },
       ],
       unavailable: [],
     });
 
     expect(merged.jails.map((j) => [j.name, j.state, j.health])).toEqual([
-      ['db-0', 'running', 'none'],
-      ['web-0', 'stopped', 'unhealthy'],
+      ['db-0', 'stopped', 'none'],
+      ['web-0', 'running', 'unhealthy'],
     ]);
   });
 });
