@@ -17,6 +17,7 @@ import {
   readDaemonLogEntries,
   startStack,
   waitFor,
+  waitForNodeStatus,
   type Stack,
 } from '../host/stack.js';
 
@@ -123,25 +124,12 @@ function addressOf(jail: string): string {
   return address.split('/')[0] as string;
 }
 
-async function waitForStatus(
+function waitForStatus(
   what: string,
   check: (s: NodeStatus) => boolean,
   timeoutMs: number,
 ): Promise<NodeStatus> {
-  return waitFor(
-    what,
-    async () => {
-      const text = await stack.readStatus('nodes/testhost.json');
-      if (text === undefined) return undefined;
-      const parsed = JSON.parse(text) as NodeStatus;
-      return check(parsed) ? parsed : undefined;
-    },
-    timeoutMs,
-    500,
-  ).catch(async (err: Error) => {
-    const last = await stack.readStatus('nodes/testhost.json');
-    throw new Error(`${err.message}\nstatus: ${last}\n${await readDaemonLog(stack)}`);
-  });
+  return waitForNodeStatus(stack, what, check, timeoutMs);
 }
 
 async function scheduledRestarts(jail: string): Promise<Record<string, unknown>[]> {
