@@ -219,7 +219,11 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
 async function reportJails(ctx: RunContext, desired: RunContext['desired']): Promise<JailReport[]> {
   let running: Record<string, { running: boolean; jid?: number }> = {};
   try {
-    const observed = await withDeadline(ctx.deps.host.observe(), hostBudget(ctx), 'observe');
+    // A run that changed nothing on the host reports what it observed before planning.
+    const unchanged = ctx.completedSteps.length === 0 && ctx.observed !== undefined;
+    const observed = unchanged
+      ? ctx.observed!
+      : await withDeadline(ctx.deps.host.observe(), hostBudget(ctx), 'observe');
     running = observed.topology.jails;
   } catch (err) {
     ctx.log.warn({ err }, 'observe for the report failed');

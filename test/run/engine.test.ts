@@ -58,6 +58,12 @@ describe('a pushed commit', () => {
     expect((await engine.store.readApplied())!.commit.oid).toBe(A);
     expect(second).toMatchObject({ result: 'NoChange', reason: 'UpToDate', applied: A });
     expect(host.calls.slice(calls).filter((c) => c.method === 'applyStep')).toEqual([]);
+    // The idle run observes for the host's addresses and for the plan, and reports from that.
+    expect(host.calls.slice(calls).map((c) => c.method)).toEqual([
+      'observe',
+      'observe',
+      'listSnapshots',
+    ]);
   });
 
   it('takes one rollback point over both trees before changing a host that has them', async () => {
