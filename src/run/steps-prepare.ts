@@ -5,7 +5,7 @@
 import { hasCode, StockadeError } from '../errors/stockade-error.js';
 import { REASONS } from '../status/reasons.js';
 import type { Topology } from '../topology/types.js';
-import type { RunContext, Step } from './context.js';
+import type { Outcome, RunContext, Step } from './context.js';
 import { withDeadline } from './deadline.js';
 import type { ReportedError } from './report.js';
 
@@ -45,6 +45,8 @@ export const fetchStep: Step = {
 
     ctx.commit = tip;
     ctx.nextPin = undefined;
+    const held = await holdFailedHealth(ctx, tip.oid);
+    if (held !== undefined) return held;
     const base = ctx.pin?.branchTip ?? ctx.applied?.commit.oid;
     if (base === undefined || base === tip.oid || config.repository.allowForcePush)
       return undefined;
@@ -61,6 +63,26 @@ export const fetchStep: Step = {
     };
   },
 };
+
+/**
+ * A tip whose last run failed its health gate and was rolled back is not applied again on every
+ * poll: each retry would take a rollback point and restart the jails only to fail the same way.
+ * The verdict stands until a new commit is pushed. Boot runs and runs that find a journal still
+ * go ahead, since they repair the host.
+ */
+async function holdFailedHealth(ctx: RunContext, tip: string): Promise<Outcome | undefined> {
+  if (ctx.options.boot === true || ctx.recovered !== undefined) return undefined;
+  const last = await ctx.store.readLastRun();
+  if (last === undefined || last.commit?.oid !== tip) return undefined;
+  if (last.result !== 'RolledBack' || last.reason !== REASONS.HealthCheckFailed) return undefined;
+  return {
+    result: 'RolledBack',
+    reason: last.reason,
+    message: last.message,
+    ...(last.failedStep === undefined ? {} : { failedStep: last.failedStep }),
+    errors: last.errors,
+  };
+}
 
 /** Reads every manifest of the commit and validates the whole set before anything changes. */
 export const loadStep: Step = {
