@@ -33,7 +33,8 @@ export function skipReason(env: {
   if (env.platform !== 'freebsd') return `not FreeBSD (${env.platform})`;
   if (env.uid !== 0) return 'not root (jail, zfs and pfctl need root)';
   const dataset = env.vars[DATASET_VAR] ?? '';
-  if (dataset === '') return `${DATASET_VAR} is not set (a scratch dataset, e.g. zroot/stockade-test)`;
+  if (dataset === '')
+    return `${DATASET_VAR} is not set (a scratch dataset, e.g. zroot/stockade-test)`;
   if (!/^[A-Za-z0-9_.:-]+(\/[A-Za-z0-9_.:-]+)+$/.test(dataset)) {
     return `${DATASET_VAR}='${dataset}' is not a dataset below a pool (pool/name)`;
   }
@@ -58,11 +59,17 @@ export interface FreeBsdHost {
  * gives Stockade a root below it named after this process, so a leftover of an earlier run
  * is never mistaken for this one's.
  */
-export async function startFreeBsdHost(vars: Record<string, string | undefined>): Promise<FreeBsdHost> {
+export async function startFreeBsdHost(
+  vars: Record<string, string | undefined>,
+): Promise<FreeBsdHost> {
   const scratch = vars[DATASET_VAR] ?? '';
-  const existed = (await execa('/sbin/zfs', ['list', '-H', '-o', 'name', scratch], { reject: false })).exitCode === 0;
+  const existed =
+    (await execa('/sbin/zfs', ['list', '-H', '-o', 'name', scratch], { reject: false }))
+      .exitCode === 0;
   if (!existed) await execa('/sbin/zfs', ['create', '-p', scratch]);
-  const mounted = (await execa('/sbin/zfs', ['get', '-H', '-o', 'value', 'mountpoint', scratch])).stdout.trim();
+  const mounted = (
+    await execa('/sbin/zfs', ['get', '-H', '-o', 'value', 'mountpoint', scratch])
+  ).stdout.trim();
   const root = `${scratch}/run-${process.pid}`;
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'stockade-freebsd-'));
   const config = parseNodeConfig(

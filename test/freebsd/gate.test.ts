@@ -25,7 +25,11 @@ describe('FreeBSD suite gate', () => {
       skipReason({ platform: 'freebsd', uid: 0, vars: { ...ready, STOCKADE_FREEBSD_DATASET: '' } }),
     ).toBe('STOCKADE_FREEBSD_DATASET is not set (a scratch dataset, e.g. zroot/stockade-test)');
     expect(
-      skipReason({ platform: 'freebsd', uid: 0, vars: { ...ready, STOCKADE_FREEBSD_DATASET: 'zroot' } }),
+      skipReason({
+        platform: 'freebsd',
+        uid: 0,
+        vars: { ...ready, STOCKADE_FREEBSD_DATASET: 'zroot' },
+      }),
     ).toBe("STOCKADE_FREEBSD_DATASET='zroot' is not a dataset below a pool (pool/name)");
     expect(
       skipReason({ platform: 'freebsd', uid: 0, vars: { STOCKADE_FREEBSD_DATASET: 'zroot/t' } }),

@@ -34,7 +34,10 @@ describe('isReadCommand', () => {
       { tool: 'rctl', args: ['jail:web-0'] },
       { tool: 'cpuset', args: ['-g', '-j', '3'] },
       { tool: 'jexec', args: ['web-0', '/sbin/ifconfig', 'e0b'] },
-      { tool: 'jexec', args: ['web-0', '/bin/sh', '-c', 'p=$(cat /p 2>/dev/null) && kill -0 "$p" 2>/dev/null'] },
+      {
+        tool: 'jexec',
+        args: ['web-0', '/bin/sh', '-c', 'p=$(cat /p 2>/dev/null) && kill -0 "$p" 2>/dev/null'],
+      },
     ] as const;
     const writes = [
       { tool: 'zfs', args: ['set', 'quota=1M', 'tank/a'] },
@@ -45,7 +48,10 @@ describe('isReadCommand', () => {
       { tool: 'rctl', args: ['-a', 'jail:web-0:maxproc:deny=3'] },
       { tool: 'cpuset', args: ['-l', '0', '-j', '3'] },
       { tool: 'jail', args: ['-q', '-r', 'web-0'] },
-      { tool: 'jexec', args: ['web-0', '/bin/sh', '-c', 'kill -TERM "$(cat /p)" 2>/dev/null; rm -f /p'] },
+      {
+        tool: 'jexec',
+        args: ['web-0', '/bin/sh', '-c', 'kill -TERM "$(cat /p)" 2>/dev/null; rm -f /p'],
+      },
       { tool: 'umount', args: ['/b'] },
       { tool: 'tar', args: ['-xf', 'base.txz', '-C', '/x'] },
     ] as const;
