@@ -11,7 +11,7 @@ import type { Outcome, RunContext, RunOptions, Step } from './context.js';
 import { DEFAULT_DEADLINES, type EngineDeps } from './deps.js';
 import type { JailReport, RunReport } from './report.js';
 import { listRollbackPoints } from './rollback-point.js';
-import { openStateStore, type StateStore } from './state-store.js';
+import { openStateStore, type AppliedState, type StateStore } from './state-store.js';
 import {
   applyStep,
   healthStep,
@@ -195,7 +195,7 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
     ...(outcome.failedStep === undefined ? {} : { failedStep: outcome.failedStep }),
     errors: outcome.errors ?? [],
     warnings: ctx.warnings,
-    jails: await reportJails(ctx, applied?.topology),
+    jails: await reportJails(ctx, applied?.topology, applied?.checks),
     ...(ctx.rollbackPoint === undefined ? {} : { rollbackPoint: ctx.rollbackPoint }),
     rollbackPoints: await reportPoints(ctx),
     ...(ctx.recovered === undefined
@@ -216,7 +216,11 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
 }
 
 /** Each jail the host should run, with what a fresh observe says about it. */
-async function reportJails(ctx: RunContext, desired: RunContext['desired']): Promise<JailReport[]> {
+async function reportJails(
+  ctx: RunContext,
+  desired: RunContext['desired'],
+  checks: AppliedState['checks'],
+): Promise<JailReport[]> {
   let running: Record<string, { running: boolean; jid?: number }> = {};
   try {
     // A run that changed nothing on the host reports what it observed before planning.
@@ -236,7 +240,12 @@ async function reportJails(ctx: RunContext, desired: RunContext['desired']): Pro
     const override = ctx.jailOverrides.get(name);
     const state =
       override ?? (seen === undefined ? 'missing' : seen.running ? 'running' : 'stopped');
-    const hasCheck = node !== undefined && ctx.healthChecks.has(node.manifest);
+    // The applied commit's checks: a refused commit loads none, and its jails still have theirs.
+    const hasCheck =
+      node !== undefined &&
+      (checks === undefined
+        ? ctx.healthChecks.has(node.manifest)
+        : checks[name]?.health !== undefined);
     return {
       name,
       manifest: node?.manifest ?? name,
