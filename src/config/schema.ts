@@ -37,6 +37,7 @@ export const NODE_CONFIG_SCHEMA = {
         },
         statusBranch: { type: 'string', minLength: 1, default: 'stockade-status' },
         allowForcePush: { type: 'boolean', default: false },
+        transport: { type: 'string', enum: ['auto', 'http', 'cli'], default: 'auto' },
         knownHostsFile: { type: 'string', pattern: ABSOLUTE },
         identityFile: { type: 'string', pattern: ABSOLUTE },
       },

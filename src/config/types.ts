@@ -10,6 +10,12 @@ export interface RepositoryConfig {
   credentials?: { username?: string; passwordFile?: string; passwordEnv?: string };
   statusBranch: string;
   allowForcePush: boolean;
+  /**
+   * How to reach the remote: `auto` uses isomorphic-git for HTTP(S) and the system git client
+   * for SSH; `cli` uses the system git client for HTTP(S) too, which is several times faster on
+   * large repositories (docs/performance.md).
+   */
+  transport?: 'auto' | 'http' | 'cli';
   /** SSH remotes only: the pinned host keys and the private key the system git client uses. */
   knownHostsFile?: string;
   identityFile?: string;

@@ -41,6 +41,9 @@ export async function createRealDeps(
     logger,
     renderStatus: renderStatusIndex,
     ...(config.tools.git === undefined ? {} : { gitPath: config.tools.git }),
+    ...(config.repository.transport === undefined
+      ? {}
+      : { transport: config.repository.transport }),
     ...(config.repository.knownHostsFile === undefined
       ? {}
       : { knownHostsFile: config.repository.knownHostsFile }),

@@ -43,6 +43,7 @@ describe('parseNodeConfig', () => {
         path: '.',
         statusBranch: 'stockade-status',
         allowForcePush: false,
+        transport: 'auto',
       },
       pollInterval: 60,
       zfs: { root: 'zroot/stockade', rollbackPoints: { keep: 10, maxAgeSeconds: 2592000 } },
@@ -72,6 +73,19 @@ describe('parseNodeConfig', () => {
         field: 'pollInterval',
         message: 'must be integer',
       },
+    ]);
+  });
+
+  it('takes the system git client as transport, and refuses an unknown one at its line', () => {
+    const withCli = MINIMAL.replace(
+      '  url: https://git.example.org/ops/fleet.git\n',
+      '  url: https://git.example.org/ops/fleet.git\n  transport: cli\n',
+    );
+    const withSsh = withCli.replace('transport: cli', 'transport: ssh');
+
+    expect(parseNodeConfig(withCli, '/etc/s.yaml').repository.transport).toBe('cli');
+    expect(problemsOf(withSsh)).toMatchObject([
+      { file: '/etc/s.yaml', line: 4, field: 'repository.transport' },
     ]);
   });
 
