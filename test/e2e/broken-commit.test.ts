@@ -62,8 +62,9 @@ describe('pushing a broken commit', () => {
       );
 
       expect(await listJails(stack())).toEqual(jidsBefore);
-      expect(status.jails.map((j) => [j.name, j.state, j.jid])).toEqual(
-        before.jails.map((j) => [j.name, 'running', j.jid]),
+      // Same instances, and still known healthy: the refused commit's run checked nothing.
+      expect(status.jails.map((j) => [j.name, j.state, j.jid, j.health])).toEqual(
+        before.jails.map((j) => [j.name, 'running', j.jid, 'healthy']),
       );
       const page = await readDemoFile('www/index.html');
       for (const jail of ['web-0', 'web-1']) {
