@@ -99,8 +99,15 @@ async function show(stack: Stack): Promise<void> {
     }
   }
   process.stdout.write(
-    `\nOpen one of the URLs above in a browser or with curl. Edit ${path.join(stack.workDir, 'stockade.yaml')},\n` +
-      `commit and 'git push' in ${stack.workDir}: the daemon applies it within seconds.\n`,
+    [
+      '',
+      'Open one of the URLs above in a browser or with curl. To change what runs, edit',
+      `  ${path.join(stack.workDir, 'stockade.yaml')}`,
+      `then commit and 'git push' in ${stack.workDir}: the daemon applies it within half a minute.`,
+      'See the node as the daemon sees it with:',
+      `  npx stockade status -c ${stack.configPath}`,
+      '',
+    ].join('\n'),
   );
 }
 

@@ -121,8 +121,11 @@ export function formatReport(report: RunReport): string {
       `a run of ${report.recovered.commit.slice(0, 7)} stopped in ${report.recovered.phase}`,
     );
   }
-  for (const j of report.jails)
-    row('jail', `${j.name} ${j.state} ${j.health}${j.jid === undefined ? '' : ` jid ${j.jid}`}`);
+  for (const j of report.jails) {
+    const jid = j.jid === undefined ? '' : ` jid ${j.jid}`;
+    const addresses = j.addresses === undefined ? '' : ` ${j.addresses.join(' ')}`;
+    row('jail', `${j.name} ${j.state} ${j.health}${jid}${addresses}`);
+  }
   for (const e of report.errors) {
     const where = e.file === undefined ? '' : `${e.file}:${e.line ?? 0}:${e.column ?? 0}: `;
     row(

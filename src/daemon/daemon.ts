@@ -83,6 +83,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     if (lastReport === undefined) return;
     const { engine, source } = built;
     const report = withHealth(lastReport, health);
+    // `stockade status` on the node reads this file; keep it as current as the status branch.
+    await built.engine.store.writeLastRun(report);
     await publishStatus({
       node: config.name,
       labels: config.labels,

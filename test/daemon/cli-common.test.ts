@@ -108,7 +108,7 @@ describe('formatReport', () => {
         'failed     jail.create:web-0',
         'snapshot   c-1a2b3c4d5e6f-20261204T120000Z',
         'jail       db-0 running none jid 4',
-        'jail       web-0 running healthy jid 5',
+        'jail       web-0 running healthy jid 5 10.77.1.10/24',
         'error      exit 1 [HOST_COMMAND_FAILED] (jail -c name=web-0)',
         'warning    volume logs retained',
         'duration   5.0 s',

@@ -98,7 +98,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await runGit(['remote', 'add', 'origin', git.repoUrl(REPO, DEV_USER)]);
     await runGit(['add', '-A']);
     await runGit(['commit', '-q', '-m', 'Add the application']);
-    await runGit(['push', '-q', 'origin', 'main']);
+    await runGit(['push', '-q', '--set-upstream', 'origin', 'main']);
 
     const passwordFile = path.join(host.tempDir, 'git-password');
     await writeFile(passwordFile, `${passwords[DAEMON_USER]}\n`, { mode: 0o600 });
