@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
-import type { NodeConfig } from '../src/config/types.js';
+import { defaultNodeConfig } from '../src/config/load.js';
 import type { JailDoc, ManifestSet } from '../src/manifest/types.js';
 import { planChanges } from '../src/plan/plan.js';
 import { compileTopology } from '../src/topology/compile.js';
@@ -33,7 +33,7 @@ export async function runPlanBenchmark(
   options: { iterations?: number } = {},
 ): Promise<{ medianMs: number; peakRssMb: number } & PlanBenchmarkResult> {
   const iterations = options.iterations ?? 30;
-  const config = benchConfig();
+  const config = defaultNodeConfig({ name: 'bench' });
   const base = compileTopology(generateManifests({ variant: 'base' }), config);
   const head = generateManifests({ variant: 'head' });
 
@@ -171,34 +171,6 @@ function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2);
   if (sorted.length % 2 === 1) return sorted[middle] ?? 0;
   return ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
-function benchConfig(): NodeConfig {
-  return {
-    name: 'bench',
-    labels: {},
-    repository: {
-      url: '',
-      branch: 'main',
-      path: '.',
-      statusBranch: 'stockade-status',
-      allowForcePush: false,
-    },
-    pollInterval: 60,
-    zfs: { root: 'zroot/stockade', rollbackPoints: { keep: 10, maxAgeSeconds: 2592000 } },
-    pf: { externalInterface: 'vtnet0', anchor: 'stockade' },
-    releases: {},
-    policy: {
-      allowedParameters: [],
-      allowedHostPaths: [],
-      maxReplicas: 64,
-      maxPruneRatio: 0.5,
-      allowPruneAll: false,
-    },
-    selfHeal: true,
-    stateDir: '/var/db/stockade',
-    tools: {},
-  };
 }
 
 const invokedDirectly =

@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 
-import { DEFAULT_CONFIG_PATH, loadNodeConfig } from '../config/load.js';
+import { DEFAULT_CONFIG_PATH, defaultNodeConfig, loadNodeConfig } from '../config/load.js';
 import type { NodeConfig } from '../config/types.js';
 import { createHostDriver } from '../host/driver.js';
 import { runChecks, type CheckResult } from '../host/doctor.js';
@@ -91,7 +91,7 @@ async function readConfig(file: string | undefined): Promise<NodeConfig> {
     return await loadNodeConfig(DEFAULT_CONFIG_PATH);
   } catch (err) {
     if (isMissingFile(err)) {
-      return defaultConfig();
+      return defaultNodeConfig();
     }
     throw err;
   }
@@ -100,33 +100,4 @@ async function readConfig(file: string | undefined): Promise<NodeConfig> {
 function isMissingFile(err: unknown): boolean {
   const cause = err instanceof Error ? err.cause : undefined;
   return (cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
-
-/** What doctor checks against when the node has no config file yet. */
-function defaultConfig(): NodeConfig {
-  return {
-    name: 'localhost',
-    labels: {},
-    repository: {
-      url: '',
-      branch: 'main',
-      path: '.',
-      statusBranch: 'stockade-status',
-      allowForcePush: false,
-    },
-    pollInterval: 60,
-    zfs: { root: 'zroot/stockade', rollbackPoints: { keep: 10, maxAgeSeconds: 604800 } },
-    pf: { externalInterface: '', anchor: 'stockade' },
-    releases: {},
-    policy: {
-      allowedParameters: [],
-      allowedHostPaths: [],
-      maxReplicas: 1,
-      maxPruneRatio: 0.5,
-      allowPruneAll: false,
-    },
-    selfHeal: false,
-    stateDir: '/var/db/stockade',
-    tools: {},
-  };
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 
 import git from 'isomorphic-git';
 
-import { loadNodeConfig } from '../config/load.js';
+import { defaultNodeConfig, loadNodeConfig } from '../config/load.js';
 import type { NodeConfig } from '../config/types.js';
 import { StockadeError } from '../errors/stockade-error.js';
 import { listTreeFiles, readFiles } from '../git/tree.js';
@@ -54,35 +54,6 @@ options:
 exit status: 0 no changes, 2 changes, 1 error, 64 usage.
 `;
 
-/** The node config used when no -c is given: the names a default FreeBSD install would use. */
-export function defaultPlanConfig(): NodeConfig {
-  return {
-    name: 'plan',
-    labels: {},
-    repository: {
-      url: '',
-      branch: 'main',
-      path: '.',
-      statusBranch: 'stockade-status',
-      allowForcePush: false,
-    },
-    pollInterval: 60,
-    zfs: { root: 'zroot/stockade', rollbackPoints: { keep: 10, maxAgeSeconds: 2592000 } },
-    pf: { externalInterface: 'vtnet0', anchor: 'stockade' },
-    releases: {},
-    policy: {
-      allowedParameters: ['allow.raw_sockets', 'allow.sysvipc', 'sysvmsg', 'sysvsem', 'sysvshm'],
-      allowedHostPaths: [],
-      maxReplicas: 64,
-      maxPruneRatio: 0.5,
-      allowPruneAll: false,
-    },
-    selfHeal: true,
-    stateDir: '/var/db/stockade',
-    tools: {},
-  };
-}
-
 /** Runs the subcommand; resolves with the exit code. */
 export async function run(argv: string[]): Promise<number> {
   let values;
@@ -119,7 +90,9 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const config =
-      values.config === undefined ? defaultPlanConfig() : await loadNodeConfig(values.config);
+      values.config === undefined
+        ? defaultNodeConfig({ name: 'plan' })
+        : await loadNodeConfig(values.config);
     const plan = await planCommits({
       dir: values.repo ?? findRepository(process.cwd()),
       base: values.base,

@@ -54,6 +54,27 @@ export function parseNodeConfig(text: string, file: string): NodeConfig {
   return config;
 }
 
+/**
+ * A complete config with every schema default, for commands that run without a config file
+ * (`stockade plan --base/--head` in CI, `stockade doctor` before installation, benchmarks). The
+ * repository URL is empty: such a config cannot fetch.
+ */
+export function defaultNodeConfig(
+  fields: { name: string; root?: string; externalInterface?: string } = { name: 'localhost' },
+): NodeConfig {
+  const value = {
+    name: fields.name,
+    repository: { url: 'none' },
+    zfs: { root: fields.root ?? 'zroot/stockade' },
+    pf: { externalInterface: fields.externalInterface ?? 'vtnet0' },
+  };
+  if (!validate(value)) {
+    throw new Error(`default node config is invalid: ${ajv.errorsText(validate.errors)}`);
+  }
+  const config = value as unknown as NodeConfig;
+  return { ...config, repository: { ...config.repository, url: '' } };
+}
+
 /** Reads a secret from a file (trailing newline dropped) or an environment variable. */
 export async function readSecret(
   source: { file?: string | undefined; env?: string | undefined },

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { defaultNodeConfig, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadNodeConfig, parseNodeConfig, readSecret } from '../../src/config/load.js';
+import {
+  defaultNodeConfig,
+  loadNodeConfig,
+  parseNodeConfig,
+  readSecret,
+} from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 
 const MINIMAL = [
@@ -87,6 +92,15 @@ describe('parseNodeConfig', () => {
     expect(problemsOf(withSsh)).toMatchObject([
       { file: '/etc/s.yaml', line: 4, field: 'repository.transport' },
     ]);
+  });
+
+  it('gives a complete default config for commands that run without a file', () => {
+    const config = defaultNodeConfig({ name: 'plan' });
+
+    expect(config).toEqual({
+      ...parseNodeConfig(MINIMAL.replace('web1', 'plan').replace('em0', 'vtnet0'), '/x'),
+      repository: { ...parseNodeConfig(MINIMAL, '/x').repository, url: '' },
+    });
   });
 
   it('names an unknown nested field at its key', () => {
