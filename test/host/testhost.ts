@@ -314,6 +314,17 @@ const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
  * FreeBSD's succeeds at once. A destroy is retried a few times on exactly that error; any other
  * failure, and the last one, keep zfs's message and exit status. `$ZFS` is the real zfs.
  */
+/**
+ * zfs-fuse deadlocks when several zfs commands run at once (two `create -p` of one wave hung
+ * in uninterruptible sleep, and the daemon with them), so the test host runs one zfs command
+ * at a time, machine-wide, since every test host shares the one zfs-fuse daemon. The lock is
+ * held through exec by file descriptor 9 until the command exits. OpenZFS on FreeBSD needs no
+ * such lock; the driver still runs independent steps in parallel.
+ */
+const ZFS_SERIALIZE = `exec 9>>${shellQuote(path.join(os.tmpdir(), 'stockade-zfs-fuse.lock'))}
+flock 9
+`;
+
 const ZFS_DESTROY_RETRY = `if [ "$1" = destroy ]; then
   err=$(mktemp) || exit 1
   tries=0
@@ -374,7 +385,7 @@ async function writeWrappers(
   // dataset would fail.
   const system = `PATH=${shellQuote(SYSTEM_PATH)}; export PATH\n`;
   const zfs = `ZFS=${shellQuote(systemTools.zfs)}\n`;
-  await write('zfs', `${system}${zfs}${ZFS_DESTROY_RETRY}exec "$ZFS" "$@"\n`);
+  await write('zfs', `${system}${ZFS_SERIALIZE}${zfs}${ZFS_DESTROY_RETRY}exec "$ZFS" "$@"\n`);
   await write('zpool', `${system}exec ${shellQuote(systemTools.zpool)} "$@"\n`);
   return tools as Record<ToolName, string>;
 }
