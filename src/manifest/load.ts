@@ -159,6 +159,21 @@ function buildSet(
   referenced: ReadonlySet<string>,
   files: ReadonlyMap<string, Uint8Array | string>,
 ): ManifestSet {
+  const set = groupByKind(valid.map((v) => v.doc));
+
+  // Only the files a manifest references; Object.fromEntries defines own properties, so a file
+  // named like an Object.prototype member stays a plain entry.
+  set.files = Object.fromEntries(
+    [...referenced].sort().map((path) => {
+      const content = files.get(path) ?? '';
+      return [path, typeof content === 'string' ? new TextEncoder().encode(content) : content];
+    }),
+  );
+  return set;
+}
+
+/** Sorts validated documents into a ManifestSet by kind, keeping their order; no files. */
+export function groupByKind(docs: readonly ManifestDoc[]): ManifestSet {
   const set: ManifestSet = {
     networks: [],
     volumes: [],
@@ -168,7 +183,7 @@ function buildSet(
     nodes: [],
     files: {},
   };
-  for (const { doc } of valid) {
+  for (const doc of docs) {
     switch (doc.kind) {
       case 'Network':
         set.networks.push(doc);
@@ -190,14 +205,5 @@ function buildSet(
         break;
     }
   }
-
-  // Only the files a manifest references; Object.fromEntries defines own properties, so a file
-  // named like an Object.prototype member stays a plain entry.
-  set.files = Object.fromEntries(
-    [...referenced].sort().map((path) => {
-      const content = files.get(path) ?? '';
-      return [path, typeof content === 'string' ? new TextEncoder().encode(content) : content];
-    }),
-  );
   return set;
 }

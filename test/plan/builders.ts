@@ -3,6 +3,7 @@
 // tests, so each test states only the fields it is about.
 
 import type { NodeConfig } from '../../src/config/types.js';
+import { groupByKind } from '../../src/manifest/load.js';
 import type {
   ImageDoc,
   ImageSpec,
@@ -91,38 +92,7 @@ export function manifestSet(
   docs: ManifestDoc[],
   files: Record<string, Uint8Array> = {},
 ): ManifestSet {
-  const set: ManifestSet = {
-    networks: [],
-    volumes: [],
-    images: [],
-    jails: [],
-    services: [],
-    nodes: [],
-    files,
-  };
-  for (const doc of docs) {
-    switch (doc.kind) {
-      case 'Network':
-        set.networks.push(doc);
-        break;
-      case 'Volume':
-        set.volumes.push(doc);
-        break;
-      case 'Image':
-        set.images.push(doc);
-        break;
-      case 'Jail':
-        set.jails.push(doc);
-        break;
-      case 'Service':
-        set.services.push(doc);
-        break;
-      case 'Node':
-        set.nodes.push(doc);
-        break;
-    }
-  }
-  return set;
+  return { ...groupByKind(docs), files };
 }
 
 /** A node config with test defaults: root tank/stockade, external interface vtnet0. */
