@@ -71,13 +71,14 @@ describe('startGitServer', () => {
     const wrongUrl = server.repoUrl('site.git').replace('http://', 'http://alice:wrong@');
     const before = server.requests.length;
 
-    const anonymous = gitCli(['clone', server.repoUrl('site.git'), path.join(tmp, 'anon')]);
-    const wrong = gitCli(['clone', wrongUrl, path.join(tmp, 'wrong')]);
-
-    await expect(anonymous).rejects.toMatchObject({
+    // One after the other: a second clone started early would reject while the first is
+    // awaited, before any handler is attached, and count as an unhandled rejection.
+    await expect(
+      gitCli(['clone', server.repoUrl('site.git'), path.join(tmp, 'anon')]),
+    ).rejects.toMatchObject({
       stderr: expect.stringContaining('terminal prompts disabled'),
     });
-    await expect(wrong).rejects.toMatchObject({
+    await expect(gitCli(['clone', wrongUrl, path.join(tmp, 'wrong')])).rejects.toMatchObject({
       stderr: expect.stringContaining('Authentication failed'),
     });
     const statuses = server.requests.slice(before).map((r) => r.status);
