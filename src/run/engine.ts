@@ -37,9 +37,9 @@ export type { RunOptions } from './context.js';
 /** The steps of a run, in order. */
 export const RUN_STEPS: readonly Step[] = [
   fetchStep,
+  observeStep,
   loadStep,
   compileStep,
-  observeStep,
   planStep,
   rollbackPointStep,
   applyStep,

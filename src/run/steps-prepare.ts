@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The steps of a run that change nothing on the host: fetch, load, compile, observe and plan.
+// The steps of a run that change nothing on the host: fetch, observe, load, compile and plan.
 // Each either fills in the run context or ends the run with a typed outcome.
 
 import { hasCode, StockadeError } from '../errors/stockade-error.js';
@@ -94,12 +94,11 @@ export const loadStep: Step = {
       hostBudget(ctx),
       'git read tree',
     );
-    // The host's own addresses, so a manifest claiming one is refused before anything changes.
-    const observed = await withDeadline(ctx.deps.host.observe(), hostBudget(ctx), 'observe');
     const loaded = ctx.deps.load(files, {
       policy: ctx.deps.config.policy,
-      // Observe reports them with their prefix length; the loader compares bare addresses.
-      hostAddresses: observed.foreign.hostAddresses.map((a) => a.split('/')[0] ?? a),
+      // The host's own addresses, so a manifest claiming one is refused before anything
+      // changes. Observe reports them with their prefix length; the loader compares bare ones.
+      hostAddresses: ctx.observed!.foreign.hostAddresses.map((a) => a.split('/')[0] ?? a),
     });
     ctx.warnings.push(
       ...loaded.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
@@ -151,7 +150,7 @@ export const compileStep: Step = {
   },
 };
 
-/** Reads the host. */
+/** Reads the host once per run: the load step's address check and the plan both use it. */
 export const observeStep: Step = {
   phase: 'observe',
   async run(ctx) {

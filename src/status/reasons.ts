@@ -50,9 +50,9 @@ export type Reason = (typeof REASONS)[keyof typeof REASONS];
 /** Phases of a run, in order; the journal records the last one entered. */
 export const PHASES = [
   'fetch',
+  'observe',
   'load',
   'compile',
-  'observe',
   'plan',
   'rollback-point',
   'apply',

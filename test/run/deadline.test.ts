@@ -57,7 +57,7 @@ describe('deadlines', () => {
     expect(report).toMatchObject({
       result: 'Failed',
       reason: 'DeadlineExceeded',
-      phase: 'observe',
+      phase: 'plan',
       errors: [{ code: 'DEADLINE_EXCEEDED' }],
     });
   });

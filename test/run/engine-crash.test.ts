@@ -50,8 +50,6 @@ async function crashAt(phase: Phase, mode: Mode) {
 
   const controller = new AbortController();
   let armed = true;
-  // The load step observes too (for the host's addresses); the observe phase is the one after.
-  let compiled = false;
   const fire = (at: Phase) => {
     if (!armed || at !== phase) return;
     armed = false;
@@ -66,12 +64,12 @@ async function crashAt(phase: Phase, mode: Mode) {
       isAncestor: (a, d) => git.isAncestor(a, d),
       writeStatus: (f, m) => git.writeStatus(f, m),
     },
-    compile: (m, c) => (fire('compile'), (compiled = true), fakeCompile(m, c)),
+    compile: (m, c) => (fire('compile'), fakeCompile(m, c)),
     plan: (d, o, p) => (fire('plan'), deps.plan(d, o, p)),
     probe: async (jail, check) => (fire('health'), deps.probe(jail, check)),
   };
   host.beforeCall = (method) => {
-    if (method === 'observe' && compiled) fire('observe');
+    if (method === 'observe') fire('observe');
     if (method === 'snapshotRecursive') fire('rollback-point');
     if (method === 'listSnapshots' && host.calls.some((c) => c.method === 'snapshotRecursive'))
       fire('record');
@@ -111,7 +109,7 @@ describe.each(['abort', 'throw'] as const)('a run interrupted by %s', (mode) => 
       expect(second.recovered).toBeUndefined();
     }
     // Before the rollback point, or after an undo, the host is exactly as commit A left it.
-    const untouched = ['fetch', 'load', 'compile', 'observe', 'plan', 'rollback-point'].includes(
+    const untouched = ['fetch', 'observe', 'load', 'compile', 'plan', 'rollback-point'].includes(
       phase,
     );
     if (first.result === 'RolledBack' || untouched) {
