@@ -43,6 +43,7 @@ export const NODE_CONFIG_SCHEMA = {
       },
     },
     pollInterval: { type: 'integer', minimum: 5, maximum: 86400, default: 60 },
+    resyncInterval: { type: 'integer', minimum: 0, maximum: 86400, default: 300 },
     webhook: {
       type: 'object',
       additionalProperties: false,

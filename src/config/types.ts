@@ -41,6 +41,12 @@ export interface NodeConfig {
   labels: Record<string, string>;
   repository: RepositoryConfig;
   pollInterval: number;
+  /**
+   * Seconds between full runs on a commit already applied. A poll or webhook in between that
+   * fetches nothing new ends after the fetch; the health monitor watches the host meanwhile.
+   * 0 reads the host and plans on every poll.
+   */
+  resyncInterval: number;
   webhook?: { listen: string; secretFile?: string; secretEnv?: string; maxBodyBytes: number };
   metrics?: { listen: string };
   zfs: {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The daemon behind `stockade run`: holds the state directory's lock, runs the engine at start
 // (in boot mode), on every poll interval and on verified webhook pushes, one run at a time with
-// triggers coalesced, writes the status after each run, and serves metrics. SIGTERM finishes the
-// running host step and stops; SIGHUP reloads the config.
+// triggers coalesced, writes the status after each run, and serves metrics. Between resyncs, a
+// run that fetches nothing new ends after the fetch while the health monitor watches the host.
+// SIGTERM finishes the running host step and stops; SIGHUP reloads the config.
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -32,6 +33,8 @@ export interface DaemonDeps {
   /** Where SIGTERM, SIGINT and SIGHUP come from; defaults to the process. */
   signals?: Pick<NodeJS.Process, 'on' | 'off'>;
   env?: NodeJS.ProcessEnv;
+  /** Milliseconds since the epoch, for the resync interval; defaults to Date.now. */
+  now?: () => number;
 }
 
 /** The engine and Git source built for one config; with host and plan, a health monitor runs. */
@@ -71,6 +74,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   }
   const metrics = createMetrics();
   let boot = true;
+  const now = deps.now ?? Date.now;
+  // When a run last read the host and planned; a run that ended at the fetch did neither.
+  let lastFullRun = Number.NEGATIVE_INFINITY;
   let stopping = false;
   let abort: AbortController | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
@@ -119,8 +125,16 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     await monitor?.monitor.stop();
     try {
       log.info({ action: [...new Set(reasons)].join(',') }, 'run started');
-      const report = await engine.run({ boot, signal: abort.signal });
+      const resyncDue = now() - lastFullRun >= config.resyncInterval * 1000;
+      const startedAt = now();
+      const report = await engine.run({
+        boot,
+        signal: abort.signal,
+        // Drift between resyncs is the monitor's to find; without one, every run reads the host.
+        skipIfApplied: !resyncDue && monitor !== undefined,
+      });
       boot = false;
+      if (report.phase !== 'fetch') lastFullRun = startedAt;
       // The report of a run that checked nothing keeps what the last status knew of each jail.
       lastReport = carryHealth(report, lastReport && withHealth(lastReport, health));
       const applied = await engine.store.readApplied();

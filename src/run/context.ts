@@ -21,6 +21,13 @@ export interface RunOptions {
   boot?: boolean;
   /** Aborting finishes the running host calls and starts no new one; the journal stays. */
   signal?: AbortSignal;
+  /**
+   * End the run right after the fetch when it brings nothing new: the commit is the one applied
+   * and the last run ended `Applied` or `NoChange` (`UpToDate` or `Pinned`) on it. The host is
+   * not read; the report repeats the last one's jails and rollback points. The daemon sets it
+   * between resyncs, when the health monitor watches the host.
+   */
+  skipIfApplied?: boolean;
 }
 
 /** Everything a step reads and adds to. */
@@ -64,6 +71,8 @@ export interface Outcome {
   converged?: boolean;
   /** A failure after the rollback point: the engine undoes the apply before it reports. */
   undo?: { step: string; error: unknown; reason: Reason };
+  /** The run read nothing of the host: report the jails and rollback points of this one. */
+  reuse?: RunReport;
 }
 
 /** One step of the run. */

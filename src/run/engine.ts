@@ -195,9 +195,9 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
     ...(outcome.failedStep === undefined ? {} : { failedStep: outcome.failedStep }),
     errors: outcome.errors ?? [],
     warnings: ctx.warnings,
-    jails: await reportJails(ctx, applied?.topology, applied?.checks),
+    jails: outcome.reuse?.jails ?? (await reportJails(ctx, applied?.topology, applied?.checks)),
     ...(ctx.rollbackPoint === undefined ? {} : { rollbackPoint: ctx.rollbackPoint }),
-    rollbackPoints: await reportPoints(ctx),
+    rollbackPoints: outcome.reuse?.rollbackPoints ?? (await reportPoints(ctx)),
     ...(ctx.recovered === undefined
       ? {}
       : {

@@ -9,60 +9,98 @@ import type { Outcome, RunContext, Step } from './context.js';
 import { withDeadline } from './deadline.js';
 import type { ReportedError } from './report.js';
 
-/** Fetches the branch and decides which commit this run works on (tip, pin or rollback). */
+/**
+ * Fetches the branch and decides which commit this run works on (tip, pin or rollback); with
+ * `skipIfApplied`, ends a run that has nothing new to work on.
+ */
 export const fetchStep: Step = {
   phase: 'fetch',
   async run(ctx) {
-    const { source, config } = ctx.deps;
-    let tip;
-    try {
-      tip = await withDeadline(source.fetch(), hostBudget(ctx), 'git fetch');
-    } catch (err) {
-      ctx.log.warn({ err }, 'fetch failed');
-      return {
-        result: 'Failed',
-        reason: REASONS.SourceUnavailable,
-        message: ctx.applied
-          ? `repository unreachable; keeping commit ${short(ctx.applied.commit.oid)}`
-          : 'repository unreachable',
-        errors: [toReported(err)],
-      };
-    }
-
-    if (ctx.options.target !== undefined) {
-      ctx.commit = ctx.options.target;
-      ctx.pinned = true;
-      ctx.nextPin = { commit: ctx.options.target, branchTip: tip.oid, pinnedAt: iso(ctx) };
-      return undefined;
-    }
-    if (ctx.pin !== undefined && !ctx.options.unpin && ctx.pin.branchTip === tip.oid) {
-      // The branch has not moved since the rollback: hold the pinned commit.
-      ctx.commit = ctx.pin.commit;
-      ctx.pinned = true;
-      ctx.nextPin = ctx.pin;
-      return undefined;
-    }
-
-    ctx.commit = tip;
-    ctx.nextPin = undefined;
-    const held = await holdFailedHealth(ctx, tip.oid);
-    if (held !== undefined) return held;
-    const base = ctx.pin?.branchTip ?? ctx.applied?.commit.oid;
-    if (base === undefined || base === tip.oid || config.repository.allowForcePush)
-      return undefined;
-    if (await withDeadline(source.isAncestor(base, tip.oid), hostBudget(ctx), 'git merge-base')) {
-      return undefined;
-    }
-    return {
-      result: 'Refused',
-      reason: REASONS.ForcePushRefused,
-      message: `commit ${short(tip.oid)} does not descend from ${short(base)}; set repository.allowForcePush to follow it`,
-      errors: [
-        { code: 'FORCE_PUSH_REFUSED', message: `history rewritten from ${base} to ${tip.oid}` },
-      ],
-    };
+    return (await chooseCommit(ctx)) ?? (await skipIfApplied(ctx));
   },
 };
+
+async function chooseCommit(ctx: RunContext): Promise<Outcome | undefined> {
+  const { source, config } = ctx.deps;
+  let tip;
+  try {
+    tip = await withDeadline(source.fetch(), hostBudget(ctx), 'git fetch');
+  } catch (err) {
+    ctx.log.warn({ err }, 'fetch failed');
+    return {
+      result: 'Failed',
+      reason: REASONS.SourceUnavailable,
+      message: ctx.applied
+        ? `repository unreachable; keeping commit ${short(ctx.applied.commit.oid)}`
+        : 'repository unreachable',
+      errors: [toReported(err)],
+    };
+  }
+
+  if (ctx.options.target !== undefined) {
+    ctx.commit = ctx.options.target;
+    ctx.pinned = true;
+    ctx.nextPin = { commit: ctx.options.target, branchTip: tip.oid, pinnedAt: iso(ctx) };
+    return undefined;
+  }
+  if (ctx.pin !== undefined && !ctx.options.unpin && ctx.pin.branchTip === tip.oid) {
+    // The branch has not moved since the rollback: hold the pinned commit.
+    ctx.commit = ctx.pin.commit;
+    ctx.pinned = true;
+    ctx.nextPin = ctx.pin;
+    return undefined;
+  }
+
+  ctx.commit = tip;
+  ctx.nextPin = undefined;
+  const held = await holdFailedHealth(ctx, tip.oid);
+  if (held !== undefined) return held;
+  const base = ctx.pin?.branchTip ?? ctx.applied?.commit.oid;
+  if (base === undefined || base === tip.oid || config.repository.allowForcePush) return undefined;
+  if (await withDeadline(source.isAncestor(base, tip.oid), hostBudget(ctx), 'git merge-base')) {
+    return undefined;
+  }
+  return {
+    result: 'Refused',
+    reason: REASONS.ForcePushRefused,
+    message: `commit ${short(tip.oid)} does not descend from ${short(base)}; set repository.allowForcePush to follow it`,
+    errors: [
+      { code: 'FORCE_PUSH_REFUSED', message: `history rewritten from ${base} to ${tip.oid}` },
+    ],
+  };
+}
+
+/**
+ * The fetched commit is the applied one and the last run on it ended well: nothing to do that
+ * a full run would find, short of drift. Boot runs, rollbacks, unpins and runs that find a
+ * journal always go on, and so does a commit whose last run reported drift it left in place.
+ */
+async function skipIfApplied(ctx: RunContext): Promise<Outcome | undefined> {
+  const { options } = ctx;
+  if (options.skipIfApplied !== true || options.boot === true || options.unpin === true) {
+    return undefined;
+  }
+  const oid = ctx.commit!.oid;
+  if (
+    options.target !== undefined ||
+    ctx.recovered !== undefined ||
+    ctx.applied?.commit.oid !== oid
+  )
+    return undefined;
+  const last = await ctx.store.readLastRun();
+  if (last === undefined || last.commit?.oid !== oid) return undefined;
+  const good =
+    last.result === 'Applied' ||
+    (last.result === 'NoChange' &&
+      (last.reason === REASONS.UpToDate || last.reason === REASONS.Pinned));
+  if (!good) return undefined;
+  return {
+    result: 'NoChange',
+    reason: ctx.pinned ? REASONS.Pinned : REASONS.UpToDate,
+    message: `commit ${short(oid)} is applied and nothing new was fetched; the host was not read`,
+    reuse: last,
+  };
+}
 
 /**
  * A tip whose last run failed its health gate and was rolled back is not applied again on every

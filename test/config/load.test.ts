@@ -51,6 +51,7 @@ describe('parseNodeConfig', () => {
         transport: 'auto',
       },
       pollInterval: 60,
+      resyncInterval: 300,
       zfs: { root: 'zroot/stockade', rollbackPoints: { keep: 10, maxAgeSeconds: 2592000 } },
       pf: { externalInterface: 'em0', anchor: 'stockade' },
       releases: {},

@@ -11,14 +11,14 @@ import { describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../src/config/types.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { createEngine } from '../../src/run/engine.js';
+import { createEngine, type Engine } from '../../src/run/engine.js';
 import { fakeDeps, manifestFile } from '../run/fakes.js';
 import { tempDir } from '../run/helpers.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 
-async function setup(options: { monitor?: boolean } = {}) {
+async function setup(options: { monitor?: boolean; now?: () => number } = {}) {
   const dir = await tempDir();
   const secretFile = join(dir, 'hook.secret');
   await writeFile(secretFile, 'first-secret\n');
@@ -31,6 +31,7 @@ async function setup(options: { monitor?: boolean } = {}) {
   };
   const signals = new EventEmitter();
   const builds: NodeConfig[] = [];
+  const runs: { skipIfApplied: boolean; phase: string; result: string }[] = [];
   const start = () =>
     startDaemon({
       configPath: join(dir, 'stockade.yaml'),
@@ -38,15 +39,39 @@ async function setup(options: { monitor?: boolean } = {}) {
       build: (c) => {
         builds.push(c);
         const engine = createEngine({ ...fakes.deps, config: c });
+        const run = engine.run;
+        const recorded: Engine = {
+          store: engine.store,
+          run: async (o) => {
+            const report = await run(o);
+            runs.push({
+              skipIfApplied: o?.skipIfApplied === true,
+              phase: report.phase,
+              result: report.result,
+            });
+            return report;
+          },
+        };
         return options.monitor === true
-          ? { engine, source: fakes.git, host: fakes.host, plan: fakes.deps.plan }
-          : { engine, source: fakes.git };
+          ? { engine: recorded, source: fakes.git, host: fakes.host, plan: fakes.deps.plan }
+          : { engine: recorded, source: fakes.git };
       },
       logger: silentLogger,
       signals: signals as unknown as NodeJS.Process,
+      ...(options.now === undefined ? {} : { now: options.now }),
     });
   const setConfig = (c: NodeConfig) => (config = c);
-  return { ...fakes, dir, secretFile, signals, builds, start, setConfig, config: () => config };
+  return {
+    ...fakes,
+    dir,
+    secretFile,
+    signals,
+    builds,
+    runs,
+    start,
+    setConfig,
+    config: () => config,
+  };
 }
 
 async function push(port: number, secret: string): Promise<number> {
@@ -88,6 +113,42 @@ describe('the daemon', () => {
     expect(metrics).toContain('stockade_applied_commit_timestamp_seconds 1700000000\n');
     expect(metrics).toContain('stockade_webhook_requests_total{code="202"} 1\n');
     expect(metrics).toContain('# TYPE stockade_run_duration_seconds summary\n');
+  });
+
+  it('ends a run on the applied commit at the fetch until the resync interval has passed', async () => {
+    let clock = 1_000_000;
+    const { git, runs, start, setConfig, config, signals } = await setup({
+      monitor: true,
+      now: () => clock,
+    });
+    const daemon = await start();
+    await daemon.trigger('poll');
+    clock += 299_000;
+    await daemon.trigger('poll');
+    clock += 1_000;
+    await daemon.trigger('poll');
+    await daemon.trigger('poll');
+    git.push(B, { 'app.json': manifestFile([{ name: 'web', version: '2' }]) });
+    await daemon.trigger('webhook:github');
+    setConfig({ ...config(), resyncInterval: 0 });
+    signals.emit('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await daemon.trigger('poll');
+    await daemon.stop();
+
+    expect(runs).toEqual([
+      // The first run is a boot run, which always reads the host.
+      { skipIfApplied: false, phase: 'record', result: 'Applied' },
+      { skipIfApplied: true, phase: 'fetch', result: 'NoChange' },
+      { skipIfApplied: true, phase: 'fetch', result: 'NoChange' },
+      // 300 s after the last full run: a resync.
+      { skipIfApplied: false, phase: 'plan', result: 'NoChange' },
+      { skipIfApplied: true, phase: 'fetch', result: 'NoChange' },
+      // A new commit is applied even when the run may skip.
+      { skipIfApplied: true, phase: 'record', result: 'Applied' },
+      // resyncInterval 0: every run reads the host.
+      { skipIfApplied: false, phase: 'plan', result: 'NoChange' },
+    ]);
   });
 
   it('refuses a second instance on the same state directory, and frees the lock on stop', async () => {

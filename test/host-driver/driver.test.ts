@@ -20,6 +20,7 @@ function config(stateDir: string): NodeConfig {
       allowForcePush: false,
     },
     pollInterval: 30,
+    resyncInterval: 300,
     zfs: { root: 'tank/stockade', rollbackPoints: { keep: 5, maxAgeSeconds: 86400 } },
     pf: { externalInterface: 'em0', anchor: 'stockade' },
     releases: {},

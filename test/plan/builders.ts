@@ -108,6 +108,7 @@ export function nodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
       allowForcePush: false,
     },
     pollInterval: 30,
+    resyncInterval: 300,
     zfs: { root: 'tank/stockade', rollbackPoints: { keep: 5, maxAgeSeconds: 86400 } },
     pf: { externalInterface: 'vtnet0', anchor: 'stockade' },
     releases: { '14.2-RELEASE': '/usr/freebsd-dist/base.txz' },

@@ -59,10 +59,7 @@ describe('a pushed commit', () => {
     expect(second).toMatchObject({ result: 'NoChange', reason: 'UpToDate', applied: A });
     expect(host.calls.slice(calls).filter((c) => c.method === 'applyStep')).toEqual([]);
     // The idle run observes once, for the addresses and the plan, and reports from that.
-    expect(host.calls.slice(calls).map((c) => c.method)).toEqual([
-      'observe',
-      'listSnapshots',
-    ]);
+    expect(host.calls.slice(calls).map((c) => c.method)).toEqual(['observe', 'listSnapshots']);
   });
 
   it('takes one rollback point over both trees before changing a host that has them', async () => {
@@ -152,10 +149,7 @@ describe('a commit that cannot be applied', () => {
     ]);
     expect(host.topology).toEqual(before);
     // One observe, for the host's addresses and the report; no change.
-    expect(host.calls.slice(calls).map((c) => c.method)).toEqual([
-      'observe',
-      'listSnapshots',
-    ]);
+    expect(host.calls.slice(calls).map((c) => c.method)).toEqual(['observe', 'listSnapshots']);
   });
 
   it('is refused by the prune guard and the host is left alone', async () => {

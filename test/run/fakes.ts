@@ -27,6 +27,7 @@ export function testConfig(stateDir: string, over: Partial<NodeConfig> = {}): No
       allowForcePush: false,
     },
     pollInterval: 60,
+    resyncInterval: 300,
     zfs: { root: ROOT, rollbackPoints: { keep: 3, maxAgeSeconds: 0 } },
     pf: { externalInterface: 'em0', anchor: 'stockade' },
     releases: {},
