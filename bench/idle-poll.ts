@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Idle-poll benchmark: on the test host with the real Git server, the real engine runs once to
-// apply the demo application, then runs again with nothing new; each idle run's HTTP round trips
-// to the Git server, host commands and CPU time are counted. Also owns the in-process engine
+// apply the demo application, then runs again with nothing new, as the daemon does between
+// resyncs (skipIfApplied) and at a resync (a full run); each idle run's HTTP round trips to the
+// Git server, host commands and CPU time are counted. Also owns the in-process engine
 // session (test host, Git server, engine, a logger whose lines are kept) other benchmarks reuse.
 
 import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { loadNodeConfig } from '../src/config/load.js';
 import type { NodeConfig } from '../src/config/types.js';
 import { createLogger } from '../src/log/logger.js';
 import type { EngineDeps } from '../src/run/deps.js';
-import { createEngine, type Engine } from '../src/run/engine.js';
+import { createEngine, type Engine, type RunOptions } from '../src/run/engine.js';
 import type { RunReport } from '../src/run/report.js';
 import { createRealDeps } from '../src/run/wire.js';
 import { findRepoRoot } from '../test/host/paths.js';
@@ -35,7 +36,10 @@ export interface IdlePoll {
 }
 
 export interface IdlePollResult {
+  /** Idle runs as the daemon makes them between resyncs. */
   polls: IdlePoll[];
+  /** Idle runs as the daemon makes them at a resync: host read and plan. */
+  resyncs: IdlePoll[];
   /** Result of the first run, which applies the demo application. */
   firstResult: string;
   /** One observe of the host the first run left: its commands and the jails it found. */
@@ -69,10 +73,12 @@ export async function runIdlePollBenchmark(
       jails: Object.keys(observed.topology.jails).length,
     };
     const polls: IdlePoll[] = [];
+    const resyncs: IdlePoll[] = [];
     for (let i = 0; i < (options.polls ?? 5); i++) {
-      polls.push(await measureIdlePoll(session));
+      resyncs.push(await measureIdlePoll(session));
+      polls.push(await measureIdlePoll(session, { skipIfApplied: true }));
     }
-    return { polls, firstResult: first.result, observe, app };
+    return { polls, resyncs, firstResult: first.result, observe, app };
   } finally {
     await session.stop();
   }
@@ -130,7 +136,8 @@ export function idlePollRows(r: IdlePollResult): BenchRow[] {
   const authed = median(r.polls.map((p) => p.authenticatedRequests));
   const commands = median(r.polls.map((p) => p.hostCommands));
   const results = [...new Set(r.polls.map((p) => p.result))].join(',');
-  const tools = tally(r.polls[0]?.tools ?? []);
+  const tools = tally(r.polls[0]?.tools ?? []) || 'none';
+  const resyncTools = tally(r.resyncs[0]?.tools ?? []);
   return [
     { benchmark: 'idle-poll', metric: 'what the host runs', value: r.app, target: '' },
     {
@@ -160,6 +167,30 @@ export function idlePollRows(r: IdlePollResult): BenchRow[] {
       target: '',
     },
     {
+      benchmark: 'idle-poll',
+      metric: `HTTP requests per idle resync run (every resyncInterval, ${r.resyncs.length} runs)`,
+      value: String(median(r.resyncs.map((p) => p.requests))),
+      target: '',
+    },
+    {
+      benchmark: 'idle-poll',
+      metric: `host commands per idle resync run (${resyncTools})`,
+      value: String(median(r.resyncs.map((p) => p.hostCommands))),
+      target: '',
+    },
+    {
+      benchmark: 'idle-poll',
+      metric: 'CPU time of the engine process per idle resync run (median)',
+      value: `${median(r.resyncs.map((p) => p.cpuMs)).toFixed(0)} ms`,
+      target: '',
+    },
+    {
+      benchmark: 'idle-poll',
+      metric: 'wall time per idle resync run (median)',
+      value: `${median(r.resyncs.map((p) => p.wallMs)).toFixed(0)} ms`,
+      target: '',
+    },
+    {
       benchmark: 'observe (test host)',
       metric: `host commands of one observe, ${r.observe.jails} jails`,
       value: String(r.observe.commands),
@@ -169,12 +200,15 @@ export function idlePollRows(r: IdlePollResult): BenchRow[] {
 }
 
 /** Runs the engine once and counts what it cost; the run must find nothing to do. */
-export async function measureIdlePoll(session: EngineSession): Promise<IdlePoll> {
+export async function measureIdlePoll(
+  session: EngineSession,
+  options: RunOptions = {},
+): Promise<IdlePoll> {
   const requestsBefore = session.stack.git.requests.length;
   const linesBefore = session.lines.length;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const report = await session.engine.run();
+  const report = await session.engine.run(options);
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   assertResult(report, ['NoChange'], 'an idle run');

@@ -176,11 +176,16 @@ function median(values: number[]): number {
 const invokedDirectly =
   process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
-  const iterations = Number(process.argv[2] ?? 30);
+  const json = process.argv.includes('--json');
+  const iterations = Number(process.argv.slice(2).find((a) => a !== '--json') ?? 30);
   const result = await runPlanBenchmark({ iterations });
-  process.stdout.write(
-    `plan: ${result.jails} jails, ${result.steps} steps; median ${result.medianMs.toFixed(1)} ms ` +
-      `(CPU ${result.medianCpuMs.toFixed(1)} ms) over ${result.iterations} runs (target < 50 ms); ` +
-      `peak RSS ${result.peakRssMb.toFixed(0)} MB\n`,
-  );
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    process.stdout.write(
+      `plan: ${result.jails} jails, ${result.steps} steps; median ${result.medianMs.toFixed(1)} ms ` +
+        `(CPU ${result.medianCpuMs.toFixed(1)} ms) over ${result.iterations} runs (target < 50 ms); ` +
+        `peak RSS ${result.peakRssMb.toFixed(0)} MB\n`,
+    );
+  }
 }

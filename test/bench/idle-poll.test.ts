@@ -99,6 +99,9 @@ describe('idlePollRows', () => {
   it('meets the targets at one authenticated fetch round trip and 8 commands', () => {
     const rows = idlePollRows({
       polls: [poll({}), poll({ cpuMs: 60 }), poll({ cpuMs: 50 })],
+      resyncs: [
+        poll({ requests: 1, hostCommands: 11, tools: ['jls', 'pfctl'], cpuMs: 120, wallMs: 2000 }),
+      ],
       firstResult: 'Applied',
       observe: { commands: 12, jails: 2 },
       app: 'demo',
@@ -110,14 +113,36 @@ describe('idlePollRows', () => {
       ['8', true],
       ['50 ms', undefined],
       ['900 ms', undefined],
+      ['1', undefined],
+      ['11', undefined],
+      ['120 ms', undefined],
+      ['2000 ms', undefined],
       ['12', undefined],
     ]);
     expect(rows[2]?.metric).toBe('host commands per idle run (jls x1, zfs x2)');
+    expect(rows[6]?.metric).toBe('host commands per idle resync run (jls x1, pfctl x1)');
+  });
+
+  it('names no tool for an idle run that issued no host command', () => {
+    const rows = idlePollRows({
+      polls: [poll({ requests: 1, hostCommands: 0, tools: [] })],
+      resyncs: [poll({})],
+      firstResult: 'Applied',
+      observe: { commands: 12, jails: 2 },
+      app: 'demo',
+    });
+
+    expect([rows[2]?.metric, rows[2]?.value, rows[2]?.met]).toEqual([
+      'host commands per idle run (none)',
+      '0',
+      true,
+    ]);
   });
 
   it('misses the targets with two fetches and 24 commands', () => {
     const rows = idlePollRows({
       polls: [poll({ requests: 4, authenticatedRequests: 2, hostCommands: 24 })],
+      resyncs: [],
       firstResult: 'Applied',
       observe: { commands: 12, jails: 0 },
       app: 'x',

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The bench driver: picking benchmarks by name, skipping root-only ones, and turning a failing
-// benchmark into a row while the others still run.
+// benchmark into a row while the others still run; the plan benchmark in a process of its own.
 
 import { describe, expect, it } from 'vitest';
 
-import { BENCHMARKS, runBenchmarks, selectBenchmarks, type BenchEntry } from '../../bench/run.js';
+import {
+  BENCHMARKS,
+  runBenchmarks,
+  runPlanInChild,
+  selectBenchmarks,
+  type BenchEntry,
+} from '../../bench/run.js';
 
 const entry = (name: string, needsRoot: boolean, run: BenchEntry['run']): BenchEntry => ({
   name,
@@ -58,5 +64,15 @@ describe('runBenchmarks', () => {
       { benchmark: 'broken', metric: 'failed', value: 'server gone', target: '' },
       { benchmark: 'fine', metric: 'm', value: '1', target: '' },
     ]);
+  });
+});
+
+describe('runPlanInChild', () => {
+  it('runs the built plan benchmark in its own process and reads its result', async () => {
+    const result = await runPlanInChild(1);
+
+    expect([result.jails, result.steps, result.iterations]).toEqual([1000, 1085, 1]);
+    expect(result.peakRssMb).toBeGreaterThan(0);
+    expect(result.medianMs).toBeGreaterThan(0);
   });
 });
