@@ -17,6 +17,7 @@ import type { Engine } from '../run/engine.js';
 import type { GitSource, HostDriver } from '../run/ports.js';
 import type { RunReport } from '../run/report.js';
 import { publishStatus } from '../status/publish.js';
+import { REASONS } from '../status/reasons.js';
 import { createWiredMonitor, withHealth, type WiredMonitor } from './health-wiring.js';
 import { carryHealth } from './carry-health.js';
 import { acquireLock, type Lock } from './lock.js';
@@ -119,6 +120,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
   const runOnce = async (reasons: string[]): Promise<void> => {
     if (stopping) return;
+    let converged = false;
     abort = new AbortController();
     const { engine } = built;
     // The monitor and a run never change the host at the same time.
@@ -135,6 +137,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       });
       boot = false;
       if (report.phase !== 'fetch') lastFullRun = startedAt;
+      converged = hasConverged(report);
       // The report of a run that checked nothing keeps what the last status knew of each jail.
       lastReport = carryHealth(report, lastReport && withHealth(lastReport, health));
       const applied = await engine.store.readApplied();
@@ -148,6 +151,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     if (monitor !== undefined && !stopping) {
       await monitor.refresh();
       monitor.monitor.resetTables();
+      if (converged) monitor.monitor.deferDrift();
       monitor.monitor.start();
     }
   };
@@ -257,6 +261,19 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     webhookAddress: () => addressOf(webhook),
     metricsAddress: () => addressOf(metricsServer),
   };
+}
+
+/**
+ * The run read the host and left it as the commit says: applied, or found nothing to change.
+ * A run that ended at the fetch read nothing, and a refused or failed one may have left drift.
+ */
+export function hasConverged(report: RunReport): boolean {
+  if (report.result === 'Applied') return true;
+  return (
+    report.result === 'NoChange' &&
+    report.phase !== 'fetch' &&
+    (report.reason === REASONS.UpToDate || report.reason === REASONS.Pinned)
+  );
 }
 
 /** Splits `host:port` or `[v6]:port`. */

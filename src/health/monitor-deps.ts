@@ -76,4 +76,9 @@ export interface HealthMonitor {
    * tables whole, so the next pass takes unhealthy endpoints out again.
    */
   resetTables(): void;
+  /**
+   * Puts the next drift check a whole drift interval away; the daemon calls it after a run that
+   * has just read the host and converged it, which makes an immediate check redundant.
+   */
+  deferDrift(): void;
 }

@@ -412,6 +412,9 @@ export function createHealthMonitor(
     resetTables() {
       seededTables = false;
     },
+    deferDrift() {
+      nextDriftAt = deps.now() + opts.driftIntervalMs;
+    },
   };
 }
 

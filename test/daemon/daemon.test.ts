@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { NodeConfig } from '../../src/config/types.js';
-import { startDaemon } from '../../src/daemon/daemon.js';
+import { hasConverged, startDaemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createEngine, type Engine } from '../../src/run/engine.js';
+import type { RunReport } from '../../src/run/report.js';
 import { fakeDeps, manifestFile } from '../run/fakes.js';
 import { tempDir } from '../run/helpers.js';
 
@@ -204,5 +205,30 @@ describe('the daemon', () => {
     expect(Object.keys(host.topology.jails).sort()).toEqual(['api-0', 'web-0']);
     expect(host.topology.jails['web-0']!.specHash).toBe('2');
     expect(git.writes.at(-1)!.message).toBe('status: node1 Applied Applied at bbbbbbb');
+  });
+});
+
+describe('hasConverged', () => {
+  const report = (over: Partial<RunReport>): RunReport =>
+    ({ result: 'NoChange', reason: 'UpToDate', phase: 'plan', ...over }) as RunReport;
+
+  it('is true for an apply and for a full run that found nothing to change', () => {
+    expect(hasConverged(report({ result: 'Applied', reason: 'Applied', phase: 'record' }))).toBe(
+      true,
+    );
+    expect(
+      hasConverged(report({ result: 'Applied', reason: 'DriftCorrected', phase: 'record' })),
+    ).toBe(true);
+    expect(hasConverged(report({}))).toBe(true);
+    expect(hasConverged(report({ reason: 'Pinned' }))).toBe(true);
+  });
+
+  it('is false for a run that read nothing, left drift, or did not apply', () => {
+    expect(hasConverged(report({ phase: 'fetch' }))).toBe(false);
+    expect(hasConverged(report({ reason: 'DriftDetected' }))).toBe(false);
+    expect(hasConverged(report({ result: 'ValidationFailed', reason: 'ManifestInvalid' }))).toBe(
+      false,
+    );
+    expect(hasConverged(report({ result: 'RolledBack', reason: 'HealthCheckFailed' }))).toBe(false);
   });
 });

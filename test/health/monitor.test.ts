@@ -492,6 +492,29 @@ describe('health monitor: after an apply', () => {
   });
 });
 
+describe('health monitor: after a run that converged the host', () => {
+  it('checks for drift a whole interval later, not at once', async () => {
+    const observed: number[] = [];
+    const { clock, monitor } = harness({
+      options: { driftIntervalMs: 30_000 },
+      observe: (desired, t) => {
+        observed.push(t);
+        return cloneTopology(desired);
+      },
+    });
+
+    monitor.deferDrift();
+    monitor.start();
+    await clock.advance(29_500);
+    const before = [...observed];
+    await clock.advance(1_000);
+    await monitor.stop();
+
+    expect(before).toEqual([]);
+    expect(observed).toEqual([30_000]);
+  });
+});
+
 describe('health monitor: a repair that fails', () => {
   it('keeps a jail without a check out of its service until it is seen running', async () => {
     const { clock, monitor, record } = harness({
