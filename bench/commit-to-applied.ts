@@ -188,7 +188,7 @@ export function phasesOf(
   ];
   if (rollback !== undefined && lastStep !== undefined) {
     phases.push(
-      { name: 'fetch, load, compile, observe, plan, snapshot', ms: rollback - marks.runStart },
+      { name: 'fetch, observe, load, compile, plan, snapshot', ms: rollback - marks.runStart },
       { name: 'apply (plan steps)', ms: lastStep - rollback },
       { name: 'health gate and record', ms: marks.runEnd - lastStep },
     );

@@ -23,7 +23,7 @@ describe('phasesOf', () => {
 
     expect(phases).toEqual([
       { name: 'webhook to run start (queue)', ms: 10 },
-      { name: 'fetch, load, compile, observe, plan, snapshot', ms: 290 },
+      { name: 'fetch, observe, load, compile, plan, snapshot', ms: 290 },
       { name: 'apply (plan steps)', ms: 200 },
       { name: 'health gate and record', ms: 400 },
       { name: 'status push and seen on the server', ms: 300 },
