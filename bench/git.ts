@@ -3,6 +3,7 @@
 // the test Git server, read once with isomorphic-git and once with the git client.
 
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ export interface GitBenchmarkResult {
   commits: number;
   /** Bytes of manifest content read by each side (they must agree). */
   bytes: number;
-  /** Shallow fetch plus reading every manifest with createGitSource (isomorphic-git). */
+  /** Shallow fetch plus reading every manifest with createGitSource, transport `http`. */
   isomorphicMs: number;
   /** The fetch part of isomorphicMs (transfer, then indexing the pack in JavaScript). */
   isomorphicFetchMs: number;
@@ -29,6 +30,19 @@ export interface GitBenchmarkResult {
   cliFetchMs: number;
   /** isomorphicMs / cliMs. */
   ratio: number;
+  /**
+   * The same with createGitSource as the daemon makes it where git is installed (transport
+   * `auto`): isomorphic-git fetches, `git cat-file --batch` reads the many new blobs.
+   */
+  autoMs: number;
+  autoFetchMs: number;
+  /** autoMs / cliMs. */
+  autoRatio: number;
+  /** The same with `repository.transport: cli`: the git client fetches and reads. */
+  cliSourceMs: number;
+  cliSourceFetchMs: number;
+  /** cliSourceMs / cliMs. */
+  cliSourceRatio: number;
   /** With the source warm: fetch and read again after one more commit changing one file. */
   isomorphicNextCommitMs: number;
 }
@@ -52,18 +66,32 @@ export async function runGitBenchmark(
     await runGit(['-C', bare, 'fast-import', '--quiet'], fastImportStream(files, commits));
     const url = server.repoUrl('bench.git');
 
-    const source = createBenchSource(url, path.join(tmp, 'iso'));
+    const source = createBenchSource(url, path.join(tmp, 'iso'), { transport: 'http' });
     const isoStart = performance.now();
     const isoBytes = await readWithIsomorphicGit(source);
     const isomorphicMs = performance.now() - isoStart;
+
+    const gitPath = findOnPath('git');
+    const auto = createBenchSource(url, path.join(tmp, 'auto'), { gitPath });
+    const autoStart = performance.now();
+    const autoBytes = await readWithIsomorphicGit(auto);
+    const autoMs = performance.now() - autoStart;
+
+    const viaCli = createBenchSource(url, path.join(tmp, 'via-cli'), { transport: 'cli', gitPath });
+    const viaCliStart = performance.now();
+    const viaCliBytes = await readWithIsomorphicGit(viaCli);
+    const cliSourceMs = performance.now() - viaCliStart;
 
     const cliStart = performance.now();
     const cliBytes = await readWithGitCli(url, path.join(tmp, 'cli'));
     const cliMs = performance.now() - cliStart;
 
-    if (isoBytes.files !== files || cliBytes.files !== files || isoBytes.bytes !== cliBytes.bytes) {
+    const sides = [isoBytes, autoBytes, viaCliBytes, cliBytes];
+    if (sides.some((s) => s.files !== files || s.bytes !== cliBytes.bytes)) {
       throw new Error(
         `readers disagree: isomorphic-git ${isoBytes.files} files/${isoBytes.bytes} bytes, ` +
+          `auto ${autoBytes.files} files/${autoBytes.bytes} bytes, ` +
+          `transport cli ${viaCliBytes.files} files/${viaCliBytes.bytes} bytes, ` +
           `git ${cliBytes.files} files/${cliBytes.bytes} bytes`,
       );
     }
@@ -81,6 +109,12 @@ export async function runGitBenchmark(
       cliMs: Math.round(cliMs),
       cliFetchMs: Math.round(cliBytes.fetchMs),
       ratio: Number((isomorphicMs / cliMs).toFixed(2)),
+      autoMs: Math.round(autoMs),
+      autoFetchMs: Math.round(autoBytes.fetchMs),
+      autoRatio: Number((autoMs / cliMs).toFixed(2)),
+      cliSourceMs: Math.round(cliSourceMs),
+      cliSourceFetchMs: Math.round(viaCliBytes.fetchMs),
+      cliSourceRatio: Number((cliSourceMs / cliMs).toFixed(2)),
       isomorphicNextCommitMs: Math.round(isomorphicNextCommitMs),
     };
   } finally {
@@ -90,8 +124,13 @@ export async function runGitBenchmark(
 }
 
 /** A Git source on the benchmark repository, as the daemon makes it. */
-function createBenchSource(url: string, dir: string): GitSource {
+function createBenchSource(
+  url: string,
+  dir: string,
+  choice: { transport?: 'http' | 'cli'; gitPath?: string },
+): GitSource {
   return createGitSource({
+    ...choice,
     url,
     branch: 'main',
     path: 'deploy',
@@ -144,6 +183,20 @@ async function readWithGitCli(
     .map((entry) => entry.split(/\s/)[2] ?? '');
   const batch = await runGit(['-C', dir, 'cat-file', '--batch'], `${oids.join('\n')}\n`);
   return { files: oids.length, bytes: sumBatchSizes(batch), fetchMs };
+}
+
+/** The absolute path of `name` on PATH; the Git source takes no bare command names. */
+function findOnPath(name: string): string {
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  throw new Error(`${name} is not on PATH`);
 }
 
 /** Total content size in `git cat-file --batch` output (header: `<oid> <type> <size>`). */

@@ -3,7 +3,7 @@
 // branch, manifests read from commit trees, ancestry for force-push detection, and status
 // commits on a separate branch. It never writes the tracked branch.
 
-import fs from 'node:fs';
+import fs, { accessSync, constants } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
 import git from 'isomorphic-git';
@@ -13,6 +13,7 @@ import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { CommitInfo, GitSource } from '../run/ports.js';
 import { checkAncestry } from './ancestry.js';
+import { type BlobReader, createCatFileReader } from './cat-file.js';
 import { type CommandRunner, createCliTransport } from './cli-transport.js';
 import {
   countLooseObjects,
@@ -26,6 +27,9 @@ import { createSnapshotFs } from './snapshot-fs.js';
 import { type RenderStatus, writeStatusCommit } from './status-writer.js';
 import { listTreeFiles, readFilesReusing } from './tree.js';
 import { createHttpTransport, fetchIfMoved, type GitTransport } from './transport.js';
+
+/** Where FreeBSD's git package installs the client. */
+const DEFAULT_GIT = '/usr/local/bin/git';
 
 /** Options of createGitSource. */
 export interface GitSourceOptions {
@@ -46,7 +50,11 @@ export interface GitSourceOptions {
   /** Bytes one fetch may receive over HTTP before it is aborted. */
   maxPackBytes?: number;
   logger?: Logger;
-  /** `auto` (default): isomorphic-git for http(s), the git client for SSH. */
+  /**
+   * `auto` (default): isomorphic-git for http(s), the git client for SSH; and a tree with many
+   * new blobs is read with `git cat-file --batch` when `gitPath` can be run. `http`: isomorphic-git
+   * only. `cli`: the git client for everything it can do.
+   */
   transport?: 'auto' | 'http' | 'cli';
   /** git binary for the CLI transport; defaults to FreeBSD's /usr/local/bin/git. */
   gitPath?: string;
@@ -81,6 +89,7 @@ export interface LocalGitSource extends GitSource {
 export function createGitSource(options: GitSourceOptions): LocalGitSource {
   const logger = (options.logger ?? silentLogger).child({ step: 'git' });
   const transport = selectTransport(options);
+  const bulk = selectBlobReader(options);
   const { branch, dir } = options;
   const maxPacks = options.maxPacks ?? 20;
   const maxLoose = options.maxLooseObjects ?? 5000;
@@ -115,7 +124,16 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
         const cache = {};
         const fs = createSnapshotFs();
         const files = await listTreeFiles({ gitdir: repo, oid, folder: options.path, cache, fs });
-        const result = await readFilesReusing({ gitdir: repo, files, known: lastBlobs, cache, fs });
+        const result = await readFilesReusing({
+          gitdir: repo,
+          files,
+          known: lastBlobs,
+          cache,
+          fs,
+          ...(bulk === undefined ? {} : { bulk }),
+          onBulkError: (err) =>
+            logger.warn({ err }, 'reading blobs with git cat-file failed; reading them in-process'),
+        });
         // Only the last tree's blobs are kept, so memory stays at about one manifest tree.
         lastBlobs = result.byOid;
         return result.files;
@@ -243,11 +261,29 @@ function selectTransport(options: GitSourceOptions): GitTransport {
   }
   return createCliTransport({
     ...common,
-    gitPath: options.gitPath ?? '/usr/local/bin/git',
+    gitPath: options.gitPath ?? DEFAULT_GIT,
     ...(options.knownHostsFile === undefined ? {} : { knownHostsFile: options.knownHostsFile }),
     ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }),
     ...(options.runner === undefined ? {} : { runner: options.runner }),
   });
+}
+
+/** The git client reads big trees unless the transport is `http` or there is no git to run. */
+function selectBlobReader(options: GitSourceOptions): BlobReader | undefined {
+  const kind = options.transport ?? 'auto';
+  if (kind === 'http') return undefined;
+  const gitPath = options.gitPath ?? DEFAULT_GIT;
+  if (kind === 'auto' && !isExecutable(gitPath)) return undefined;
+  return createCatFileReader({ gitPath, timeoutMs: options.timeoutMs });
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readCommitInfo(gitdir: string, oid: string): Promise<CommitInfo> {

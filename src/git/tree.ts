@@ -7,6 +7,7 @@ import nodeFs from 'node:fs';
 import git, { Errors, type FsClient, type TreeEntry } from 'isomorphic-git';
 
 import { GitPathNotFoundError } from '../errors/git-path-not-found-error.js';
+import type { BlobReader } from './cat-file.js';
 import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
 
 /** A file in a tree: its mode and blob id. */
@@ -76,10 +77,15 @@ export async function readFiles(
   return out;
 }
 
+/** Blobs to read before a bulk reader is worth its process start. */
+export const BULK_READ_MIN = 16;
+
 /**
  * Like readFiles, but takes blobs whose id is in `known` from there instead of the object store,
- * so reading a new commit costs only its changed files. Resolves with the files (fresh copies)
- * and the id-to-content map of this tree, to pass as `known` next time.
+ * so reading a new commit costs only its changed files. With `bulk`, BULK_READ_MIN or more
+ * blobs to read go through it in one call; when it fails, `onBulkError` hears why and
+ * isomorphic-git reads them instead. Resolves with the files (fresh copies) and the
+ * id-to-content map of this tree, to pass as `known` next time.
  */
 export async function readFilesReusing(options: {
   gitdir: string;
@@ -87,18 +93,36 @@ export async function readFilesReusing(options: {
   known: Map<string, Uint8Array>;
   cache: object;
   fs: FsClient;
+  bulk?: BlobReader;
+  onBulkError?: (err: unknown) => void;
 }): Promise<{ files: Map<string, Uint8Array>; byOid: Map<string, Uint8Array> }> {
   const { gitdir, files, known, cache, fs } = options;
   const missing = new Map([...files].filter(([, file]) => !known.has(file.oid)));
-  const read = await readFiles(gitdir, missing, cache, fs);
+  const fromBulk = await readInBulk(options, missing);
+  const read = fromBulk === undefined ? await readFiles(gitdir, missing, cache, fs) : new Map();
   const byOid = new Map<string, Uint8Array>();
   const out = new Map<string, Uint8Array>();
   for (const [name, file] of files) {
-    const content = read.get(name) ?? known.get(file.oid) ?? new Uint8Array();
+    const content =
+      read.get(name) ?? fromBulk?.get(file.oid) ?? known.get(file.oid) ?? new Uint8Array();
     byOid.set(file.oid, content);
     out.set(name, Uint8Array.from(content));
   }
   return { files: out, byOid };
+}
+
+async function readInBulk(
+  options: { gitdir: string; bulk?: BlobReader; onBulkError?: (err: unknown) => void },
+  missing: Map<string, TreeFile>,
+): Promise<Map<string, Uint8Array> | undefined> {
+  if (options.bulk === undefined || missing.size < BULK_READ_MIN) return undefined;
+  try {
+    const oids = [...new Set([...missing.values()].map((f) => f.oid))];
+    return await options.bulk(options.gitdir, oids);
+  } catch (err) {
+    options.onBulkError?.(err);
+    return undefined;
+  }
 }
 
 /**
