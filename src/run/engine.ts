@@ -181,6 +181,10 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
   const applied = await ctx.store.readApplied();
   const finishedAt = ctx.deps.clock.now();
   const summary = ctx.plan?.summary;
+  // A skipped run repeats what the last full one on the same commit found, so both publish the
+  // same status: its warnings (same manifests) and, after a no-change run, its empty plan.
+  const reuse = outcome.reuse;
+  const reusedPlan = reuse?.result === 'NoChange' ? reuse.plan : undefined;
   return {
     result: outcome.result,
     reason: outcome.reason,
@@ -190,11 +194,13 @@ async function buildReport(ctx: RunContext, outcome: Outcome): Promise<RunReport
     pinned: (await ctx.store.readPin()) !== undefined,
     phase: ctx.phase,
     ...(summary === undefined
-      ? {}
+      ? reusedPlan === undefined
+        ? {}
+        : { plan: reusedPlan }
       : { plan: { ...summary, steps: ctx.plan!.steps.length, warnings: [...ctx.plan!.warnings] } }),
     ...(outcome.failedStep === undefined ? {} : { failedStep: outcome.failedStep }),
     errors: outcome.errors ?? [],
-    warnings: ctx.warnings,
+    warnings: reuse?.warnings ?? ctx.warnings,
     jails: outcome.reuse?.jails ?? (await reportJails(ctx, applied?.topology, applied?.checks)),
     ...(ctx.rollbackPoint === undefined ? {} : { rollbackPoint: ctx.rollbackPoint }),
     rollbackPoints: outcome.reuse?.rollbackPoints ?? (await reportPoints(ctx)),

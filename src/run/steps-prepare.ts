@@ -97,7 +97,12 @@ async function skipIfApplied(ctx: RunContext): Promise<Outcome | undefined> {
   return {
     result: 'NoChange',
     reason: ctx.pinned ? REASONS.Pinned : REASONS.UpToDate,
-    message: `commit ${short(oid)} is applied and nothing new was fetched; the host was not read`,
+    // The last no-change message, so that skipped and full idle runs publish the same status
+    // and the status branch gets no commit for either.
+    message:
+      last.result === 'NoChange'
+        ? last.message
+        : `commit ${short(oid)} is applied and nothing new was fetched; the host was not read`,
     reuse: last,
   };
 }

@@ -152,6 +152,39 @@ describe('the daemon', () => {
     ]);
   });
 
+  it('writes one status commit when idle runs resume, none for skipped or full ones after', async () => {
+    let clock = 1_000_000;
+    const { git, runs, start } = await setup({ monitor: true, now: () => clock });
+    const daemon = await start();
+    await daemon.trigger('poll');
+    // A force push is refused; resetting the branch back to the applied commit ends it.
+    git.push(B, { 'app.json': manifestFile([{ name: 'other' }]) }, null);
+    await daemon.trigger('poll');
+    git.tip = A;
+    for (let i = 0; i < 2; i++) {
+      await daemon.trigger('poll');
+      await daemon.trigger('poll');
+      clock += 300_000;
+    }
+    await daemon.stop();
+
+    expect(runs.map((r) => [r.phase, r.result])).toEqual([
+      ['record', 'Applied'],
+      ['fetch', 'NoChange'],
+      ['fetch', 'Refused'],
+      // After a refused run the next one reads the host; then skipped and full ones alternate.
+      ['plan', 'NoChange'],
+      ['fetch', 'NoChange'],
+      ['plan', 'NoChange'],
+      ['fetch', 'NoChange'],
+    ]);
+    expect(git.writes.map((w) => w.message)).toEqual([
+      'status: node1 Applied Applied at aaaaaaa',
+      'status: node1 Refused ForcePushRefused at bbbbbbb',
+      'status: node1 NoChange UpToDate at aaaaaaa',
+    ]);
+  });
+
   it('refuses a second instance on the same state directory, and frees the lock on stop', async () => {
     const { start } = await setup();
     const first = await start();

@@ -75,6 +75,11 @@ describe('a run with skipIfApplied', () => {
       'observe',
       'listSnapshots',
     ]);
+    // After a full run that found nothing, a skipped one says the same, for the same status.
+    expect(await engine.run({ skipIfApplied: true })).toMatchObject({
+      phase: 'fetch',
+      message: 'host matches the commit',
+    });
   });
 
   it('leaves drift to the next full run, which corrects it', async () => {
