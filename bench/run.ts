@@ -25,6 +25,8 @@ export interface BenchEntry {
   /** Needs root for the test host (zfs-fuse pool, chroot, bind mounts). */
   needsRoot: boolean;
   run(): Promise<BenchRow[]>;
+  /** For one that `run` starts in a process of its own: what that process runs. */
+  inProcess?: () => Promise<BenchRow[]>;
 }
 
 /** Every benchmark, in the order they run. */
@@ -50,7 +52,9 @@ export const BENCHMARKS: readonly BenchEntry[] = [
   {
     name: 'daemon-memory',
     needsRoot: true,
-    run: async () => daemonMemoryRows(await runDaemonMemoryBenchmark()),
+    // Its RSS must not carry what the benchmarks before it left in the heap.
+    run: async () => runInOwnProcess('daemon-memory'),
+    inProcess: async () => daemonMemoryRows(await runDaemonMemoryBenchmark()),
   },
 ];
 
@@ -180,8 +184,26 @@ async function gitRows(): Promise<BenchRow[]> {
   ];
 }
 
+/**
+ * Runs the benchmark `name` in a new Node.js process (`run.js --in-process <name>`), which
+ * prints its rows as JSON, and resolves with them.
+ */
+export async function runInOwnProcess(name: string): Promise<BenchRow[]> {
+  const script = path.join(findRepoRoot(), 'dist', 'bench', 'run.js');
+  const { stdout } = await execa(process.execPath, [script, '--in-process', name], {
+    stderr: 'inherit',
+  });
+  return JSON.parse(stdout) as BenchRow[];
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const entries = selectBenchmarks(process.argv.slice(2));
-  const rows = await runBenchmarks(entries);
-  process.stdout.write(formatTable(rows));
+  const args = process.argv.slice(2);
+  if (args[0] === '--in-process') {
+    const entry = BENCHMARKS.find((b) => b.name === args[1]);
+    if (entry?.inProcess === undefined) throw new Error(`no in-process benchmark '${args[1]}'`);
+    process.stdout.write(`${JSON.stringify(await entry.inProcess())}\n`);
+  } else {
+    const rows = await runBenchmarks(selectBenchmarks(args));
+    process.stdout.write(formatTable(rows));
+  }
 }
