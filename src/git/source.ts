@@ -26,7 +26,13 @@ import { type GitCredentials, parseRemoteUrl, redactUrl } from './remote-url.js'
 import { createSnapshotFs } from './snapshot-fs.js';
 import { type RenderStatus, writeStatusCommit } from './status-writer.js';
 import { listTreeFiles, readFilesReusing } from './tree.js';
-import { createHttpTransport, fetchIfMoved, type GitTransport } from './transport.js';
+import {
+  createHttpTransport,
+  fetchIfMoved,
+  remoteRefOf,
+  resolveLocalRef,
+  type GitTransport,
+} from './transport.js';
 
 /** Where FreeBSD's git package installs the client. */
 const DEFAULT_GIT = '/usr/local/bin/git';
@@ -51,9 +57,9 @@ export interface GitSourceOptions {
   maxPackBytes?: number;
   logger?: Logger;
   /**
-   * `auto` (default): isomorphic-git for http(s), the git client for SSH; and a tree with many
-   * new blobs is read with `git cat-file --batch` when `gitPath` can be run. `http`: isomorphic-git
-   * only. `cli`: the git client for everything it can do.
+   * `auto` (default): isomorphic-git for http(s), the git client for SSH. Where `gitPath` can be
+   * run, the git client also fetches into an empty clone and reads a tree with many new blobs.
+   * `http`: isomorphic-git only. `cli`: the git client for everything it can do.
    */
   transport?: 'auto' | 'http' | 'cli';
   /** git binary for the CLI transport; defaults to FreeBSD's /usr/local/bin/git. */
@@ -250,7 +256,15 @@ function selectTransport(options: GitSourceOptions): GitTransport {
         url,
       });
     }
-    return createHttpTransport(common);
+    const http = createHttpTransport(common);
+    const gitPath = options.gitPath ?? DEFAULT_GIT;
+    if (kind === 'http' || !isExecutable(gitPath)) return http;
+    const cli = createCliTransport({
+      ...common,
+      gitPath,
+      ...(options.runner === undefined ? {} : { runner: options.runner }),
+    });
+    return withClientClone(http, cli);
   }
 
   if (remote.protocol === 'ssh' && options.knownHostsFile === undefined) {
@@ -266,6 +280,23 @@ function selectTransport(options: GitSourceOptions): GitTransport {
     ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }),
     ...(options.runner === undefined ? {} : { runner: options.runner }),
   });
+}
+
+/**
+ * isomorphic-git for polls, pushes and small fetches, and the git client for a fetch into a
+ * clone that has nothing yet: the first clone and each compaction transfer the whole tree, and
+ * isomorphic-git indexes a pack several times slower than git does.
+ */
+export function withClientClone(http: GitTransport, cli: GitTransport): GitTransport {
+  return {
+    init: (gitdir) => http.init(gitdir),
+    lsRemote: (branch) => http.lsRemote(branch),
+    pushCommit: (gitdir, oid, branch) => http.pushCommit(gitdir, oid, branch),
+    fetchBranch: async (gitdir, branch, options) => {
+      const empty = (await resolveLocalRef(gitdir, remoteRefOf(branch))) === undefined;
+      return (empty && options.deepen !== true ? cli : http).fetchBranch(gitdir, branch, options);
+    },
+  };
 }
 
 /** The git client reads big trees unless the transport is `http` or there is no git to run. */

@@ -33,7 +33,7 @@ export async function fetchIfMoved(
   if (remoteTip === undefined) {
     return undefined;
   }
-  if (remoteTip === (await resolveLocal(gitdir, remoteRefOf(branch)))) {
+  if (remoteTip === (await resolveLocalRef(gitdir, remoteRefOf(branch)))) {
     return remoteTip;
   }
 
@@ -152,7 +152,7 @@ export function createHttpTransport(options: TransportOptions): GitTransport {
 }
 
 /** The commit a local ref points to, when both exist; a ref without its object counts as absent. */
-async function resolveLocal(gitdir: string, ref: string): Promise<string | undefined> {
+export async function resolveLocalRef(gitdir: string, ref: string): Promise<string | undefined> {
   try {
     const oid = await git.resolveRef({ fs, gitdir, ref });
     await git.readCommit({ fs, gitdir, oid });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Reading many blobs with one `git cat-file --batch`: the parser, the reader on a real
-// repository, and the Git source taking that path for a big tree and falling back without it.
+// The git client where it is faster than isomorphic-git: reading many blobs with one
+// `git cat-file --batch` (the parser, the reader on a real repository, the Git source taking that
+// path for a big tree and falling back without it) and fetching into an empty clone.
 
 import { execFile } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
@@ -10,7 +11,8 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createCatFileReader, parseBatch } from '../../src/git/cat-file.js';
-import { createGitSource } from '../../src/git/source.js';
+import { createGitSource, withClientClone } from '../../src/git/source.js';
+import type { GitTransport } from '../../src/git/transport.js';
 import { BULK_READ_MIN, readFilesReusing } from '../../src/git/tree.js';
 import { createGitFixture, PASSWORD, USER, type GitFixture } from './fixture.js';
 
@@ -89,7 +91,12 @@ describe('createCatFileReader', () => {
     const wrapper = path.join(fx.tmp, 'git-wrapper');
     await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${await gitPath()}' "$@"\n`);
     const broken = path.join(fx.tmp, 'git-broken');
-    await writeFile(broken, `#!/bin/sh\necho "$*" >> '${log}.broken'\nexit 3\n`);
+    // Fails the read only: the first fetch also runs the git client.
+    await writeFile(
+      broken,
+      `#!/bin/sh\ncase "$*" in *cat-file*) echo "$*" >> '${log}.broken'; exit 3;; esac\n` +
+        `exec '${await gitPath()}' "$@"\n`,
+    );
     await Promise.all([chmod(wrapper, 0o755), chmod(broken, 0o755)]);
 
     const source = (dir: string, gitPath: string) =>
@@ -117,7 +124,9 @@ describe('createCatFileReader', () => {
       [...tree].map(([k, v]) => [k, new TextDecoder().decode(v)]),
     );
     const calls = (await run('cat', [log])).stdout.trim().split('\n');
-    expect(calls).toEqual([expect.stringMatching(/^-C .*\/a\/.* cat-file --batch$/)]);
+    expect(calls.filter((c) => c.includes('cat-file'))).toEqual([
+      expect.stringMatching(/^-C .*\/a\/.* cat-file --batch$/),
+    ]);
     const brokenCalls = (await run('cat', [`${log}.broken`])).stdout.trim().split('\n');
     expect(brokenCalls).toEqual([expect.stringMatching(/^-C .*\/b\/.* cat-file --batch$/)]);
   });
@@ -146,3 +155,84 @@ describe('readFilesReusing with a bulk reader', () => {
 async function gitPath(): Promise<string> {
   return (await run('sh', ['-c', 'command -v git'])).stdout.trim();
 }
+
+describe('withClientClone', () => {
+  let fx: GitFixture;
+  beforeEach(async () => {
+    fx = await createGitFixture();
+  });
+  afterEach(async () => {
+    await fx.close();
+  });
+
+  it('fetches into an empty clone with the git client and everything else with isomorphic-git', async () => {
+    const calls: string[] = [];
+    const fake = (name: string): GitTransport => ({
+      init: async () => void calls.push(`${name} init`),
+      lsRemote: async () => (calls.push(`${name} lsRemote`), undefined),
+      fetchBranch: async (_g, branch, o) => (
+        calls.push(`${name} fetch ${branch} depth=${o.depth} deepen=${o.deepen === true}`),
+        undefined
+      ),
+      pushCommit: async () => (calls.push(`${name} push`), 'pushed'),
+    });
+    const transport = withClientClone(fake('http'), fake('cli'));
+    const tip = await fx.commit({ 'deploy/a.yaml': 'a\n' });
+    const gitdir = path.join(fx.work, '.git');
+
+    await transport.init(gitdir);
+    await transport.lsRemote('main');
+    await transport.fetchBranch(gitdir, 'main', { depth: 1 });
+    await fx.git(['update-ref', 'refs/remotes/origin/main', tip]);
+    await transport.fetchBranch(gitdir, 'main', { depth: 1 });
+    await transport.fetchBranch(gitdir, 'main', { depth: 50, deepen: true });
+    await transport.pushCommit(gitdir, tip, 'stockade-status');
+
+    expect(calls).toEqual([
+      'http init',
+      'http lsRemote',
+      'cli fetch main depth=1 deepen=false',
+      'http fetch main depth=1 deepen=false',
+      'http fetch main depth=50 deepen=true',
+      'http push',
+    ]);
+  });
+
+  it('is what the Git source clones with when git can be run, and polls stay one request', async () => {
+    const tip = await fx.commit({ 'deploy/a.yaml': 'v1\n' });
+    await fx.push();
+    const log = path.join(fx.tmp, 'git-calls.log');
+    const wrapper = path.join(fx.tmp, 'git-wrapper');
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\necho "$1 $2 $3" >> '${log}'\nexec '${await gitPath()}' "$@"\n`,
+    );
+    await chmod(wrapper, 0o755);
+    const source = createGitSource({
+      url: fx.url,
+      branch: 'main',
+      path: 'deploy',
+      dir: path.join(fx.tmp, 'state'),
+      credentials: { username: USER, password: PASSWORD },
+      statusBranch: 'stockade-status',
+      author: { name: 'stockade', email: 'stockade@node1.example.org' },
+      timeoutMs: 10_000,
+      gitPath: wrapper,
+    });
+
+    const first = await source.fetch();
+    const before = fx.server.requests.length;
+    const again = await source.fetch();
+    const tree = await source.readTree(tip);
+
+    expect([first.oid, again.oid]).toEqual([tip, tip]);
+    expect(new TextDecoder().decode(tree.get('a.yaml'))).toBe('v1\n');
+    expect(fx.server.requests.length - before).toBe(1);
+    const calls = (await run('cat', [log])).stdout.trim().split('\n');
+    // The first fetch and its rev-parse; the idle fetch and the one-file read are isomorphic-git's.
+    expect(calls).toEqual([
+      expect.stringMatching(/^-C .* fetch$/),
+      expect.stringMatching(/^-C .* rev-parse$/),
+    ]);
+  });
+});
