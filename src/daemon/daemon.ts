@@ -234,6 +234,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }
     config = next;
     built = rebuilt;
+    // A new manifest folder, labels or policy can change what the same commit means.
+    lastFullRun = Number.NEGATIVE_INFINITY;
     // The new monitor starts after the next run has read the applied commit.
     await monitor?.monitor.stop();
     monitor = wireMonitor(built);

@@ -131,9 +131,16 @@ describe('the daemon', () => {
     await daemon.trigger('poll');
     git.push(B, { 'app.json': manifestFile([{ name: 'web', version: '2' }]) });
     await daemon.trigger('webhook:github');
+    // A reloaded config may give the same commit another meaning: the next run is full.
+    setConfig({ ...config(), labels: { zone: 'b' } });
+    signals.emit('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await daemon.trigger('poll');
+    await daemon.trigger('poll');
     setConfig({ ...config(), resyncInterval: 0 });
     signals.emit('SIGHUP');
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await daemon.trigger('poll');
     await daemon.trigger('poll');
     await daemon.stop();
 
@@ -147,7 +154,10 @@ describe('the daemon', () => {
       { skipIfApplied: true, phase: 'fetch', result: 'NoChange' },
       // A new commit is applied even when the run may skip.
       { skipIfApplied: true, phase: 'record', result: 'Applied' },
+      { skipIfApplied: false, phase: 'plan', result: 'NoChange' },
+      { skipIfApplied: true, phase: 'fetch', result: 'NoChange' },
       // resyncInterval 0: every run reads the host.
+      { skipIfApplied: false, phase: 'plan', result: 'NoChange' },
       { skipIfApplied: false, phase: 'plan', result: 'NoChange' },
     ]);
   });
