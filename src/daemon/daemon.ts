@@ -15,9 +15,8 @@ import type { HealthSummary } from '../health/monitor.js';
 import type { PlanFn } from '../run/deps.js';
 import type { Engine } from '../run/engine.js';
 import type { GitSource, HostDriver } from '../run/ports.js';
-import type { RunReport } from '../run/report.js';
+import { endedWell, type RunReport } from '../run/report.js';
 import { publishStatus } from '../status/publish.js';
-import { REASONS } from '../status/reasons.js';
 import { createWiredMonitor, withHealth, type WiredMonitor } from './health-wiring.js';
 import { carryHealth } from './carry-health.js';
 import { acquireLock, type Lock } from './lock.js';
@@ -270,12 +269,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
  * A run that ended at the fetch read nothing, and a refused or failed one may have left drift.
  */
 export function hasConverged(report: RunReport): boolean {
-  if (report.result === 'Applied') return true;
-  return (
-    report.result === 'NoChange' &&
-    report.phase !== 'fetch' &&
-    (report.reason === REASONS.UpToDate || report.reason === REASONS.Pinned)
-  );
+  return endedWell(report) && (report.result === 'Applied' || report.phase !== 'fetch');
 }
 
 /** Splits `host:port` or `[v6]:port`. */

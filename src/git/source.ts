@@ -13,7 +13,7 @@ import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type { CommitInfo, GitSource } from '../run/ports.js';
 import { checkAncestry } from './ancestry.js';
-import { type BlobReader, createCatFileReader } from './cat-file.js';
+import { createCatFileReader } from './cat-file.js';
 import { type CommandRunner, createCliTransport } from './cli-transport.js';
 import {
   countLooseObjects,
@@ -94,8 +94,12 @@ export interface LocalGitSource extends GitSource {
  */
 export function createGitSource(options: GitSourceOptions): LocalGitSource {
   const logger = (options.logger ?? silentLogger).child({ step: 'git' });
-  const transport = selectTransport(options);
-  const bulk = selectBlobReader(options);
+  const gitPath = usableGit(options);
+  const transport = selectTransport(options, gitPath);
+  const bulk =
+    gitPath === undefined
+      ? undefined
+      : createCatFileReader({ gitPath, timeoutMs: options.timeoutMs });
   const { branch, dir } = options;
   const maxPacks = options.maxPacks ?? 20;
   const maxLoose = options.maxLooseObjects ?? 5000;
@@ -232,7 +236,7 @@ export function createGitSource(options: GitSourceOptions): LocalGitSource {
 }
 
 /** Picks the transport and validates the settings it needs. */
-function selectTransport(options: GitSourceOptions): GitTransport {
+function selectTransport(options: GitSourceOptions, gitPath: string | undefined): GitTransport {
   const remote = parseRemoteUrl(options.url);
   const url = remote.url;
   if (options.statusBranch === options.branch) {
@@ -257,8 +261,7 @@ function selectTransport(options: GitSourceOptions): GitTransport {
       });
     }
     const http = createHttpTransport(common);
-    const gitPath = options.gitPath ?? DEFAULT_GIT;
-    if (kind === 'http' || !isExecutable(gitPath)) return http;
+    if (gitPath === undefined) return http;
     const cli = createCliTransport({
       ...common,
       gitPath,
@@ -299,13 +302,15 @@ export function withClientClone(http: GitTransport, cli: GitTransport): GitTrans
   };
 }
 
-/** The git client reads big trees unless the transport is `http` or there is no git to run. */
-function selectBlobReader(options: GitSourceOptions): BlobReader | undefined {
+/**
+ * The git client the source may run besides the transport's own use of it: none for `http`,
+ * the configured one for `cli`, and for `auto` the configured one when it can be run.
+ */
+function usableGit(options: GitSourceOptions): string | undefined {
   const kind = options.transport ?? 'auto';
   if (kind === 'http') return undefined;
   const gitPath = options.gitPath ?? DEFAULT_GIT;
-  if (kind === 'auto' && !isExecutable(gitPath)) return undefined;
-  return createCatFileReader({ gitPath, timeoutMs: options.timeoutMs });
+  return kind === 'cli' || isExecutable(gitPath) ? gitPath : undefined;
 }
 
 function isExecutable(file: string): boolean {

@@ -7,8 +7,8 @@ import nodeFs from 'node:fs';
 import git, { Errors, type FsClient, type TreeEntry } from 'isomorphic-git';
 
 import { GitPathNotFoundError } from '../errors/git-path-not-found-error.js';
-import type { BlobReader } from './cat-file.js';
 import { GitRefNotFoundError } from '../errors/git-ref-not-found-error.js';
+import type { BlobReader } from './cat-file.js';
 
 /** A file in a tree: its mode and blob id. */
 export interface TreeFile {

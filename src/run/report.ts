@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The typed outcome of one run: what the engine returns, what `stockade status` prints and what
-// the status file is rendered from. Pure data.
+// the status file is rendered from. Pure data, and one predicate over it.
 
-import type { Phase, Reason, RunResultKind } from '../status/reasons.js';
+import { REASONS, type Phase, type Reason, type RunResultKind } from '../status/reasons.js';
 import type { CommitInfo } from './ports.js';
 
 /** An error as the status shows it; manifest errors carry their position. */
@@ -61,4 +61,17 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+}
+
+/**
+ * The run left the host as its commit says: it applied, or found nothing to change
+ * (`UpToDate`, or `Pinned` while a rollback holds the node). A refused or failed run, or one
+ * that reported drift and left it, did not.
+ */
+export function endedWell(report: Pick<RunReport, 'result' | 'reason'>): boolean {
+  return (
+    report.result === 'Applied' ||
+    (report.result === 'NoChange' &&
+      (report.reason === REASONS.UpToDate || report.reason === REASONS.Pinned))
+  );
 }

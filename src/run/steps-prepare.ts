@@ -7,7 +7,7 @@ import { REASONS } from '../status/reasons.js';
 import type { Topology } from '../topology/types.js';
 import type { Outcome, RunContext, Step } from './context.js';
 import { withDeadline } from './deadline.js';
-import type { ReportedError } from './report.js';
+import { endedWell, type ReportedError } from './report.js';
 
 /**
  * Fetches the branch and decides which commit this run works on (tip, pin or rollback); with
@@ -89,11 +89,7 @@ async function skipIfApplied(ctx: RunContext): Promise<Outcome | undefined> {
     return undefined;
   const last = await ctx.store.readLastRun();
   if (last === undefined || last.commit?.oid !== oid) return undefined;
-  const good =
-    last.result === 'Applied' ||
-    (last.result === 'NoChange' &&
-      (last.reason === REASONS.UpToDate || last.reason === REASONS.Pinned));
-  if (!good) return undefined;
+  if (!endedWell(last)) return undefined;
   return {
     result: 'NoChange',
     reason: ctx.pinned ? REASONS.Pinned : REASONS.UpToDate,
